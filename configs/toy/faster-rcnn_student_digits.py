@@ -1,0 +1,3 @@
+# The toy faster-rcnn student on the digits set (see ../_base_/models/toy_detectors.py).
+_base_ = ['../_base_/toy_digits_det.py', '../_base_/models/toy_detectors.py']
+model = _base_.faster_rcnn_student

@@ -1,0 +1,4 @@
+from .digits_det import CLASSES as DIGIT_CLASSES
+from .digits_det import make_digits_detection
+
+__all__ = ['DIGIT_CLASSES', 'make_digits_detection']

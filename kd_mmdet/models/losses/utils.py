@@ -1,0 +1,37 @@
+"""Argument and shape checks shared by every kd_mmdet loss and connector.
+
+Each error names the component, the argument and the offending values, so that a bad
+config fails when it is built and a wrong pairing fails at the first forward.
+"""
+import math
+from typing import Optional
+
+from torch import Tensor
+
+
+def _name(owner) -> str:
+    return owner if isinstance(owner, str) else type(owner).__name__
+
+
+def check_positive(owner, arg: str, value: float, allow_zero: bool = False) -> None:
+    """Raise ``ValueError`` unless ``value`` is a finite number > 0 (>= 0 if allowed)."""
+    ok = isinstance(value, (int, float)) and math.isfinite(value) and (
+        value >= 0 if allow_zero else value > 0)
+    if not ok:
+        bound = '>= 0' if allow_zero else '> 0'
+        raise ValueError(f'{_name(owner)}: {arg} must be a finite number {bound}, '
+                         f'got {value!r}')
+
+
+def check_same_shape(owner, preds_S: Tensor, preds_T: Tensor,
+                     ndim: Optional[int] = None) -> None:
+    """Raise ``ValueError`` unless student and teacher tensors have one shape."""
+    if ndim is not None and preds_S.dim() != ndim:
+        raise ValueError(f'{_name(owner)}: expected {ndim}-d student input, got shape '
+                         f'{tuple(preds_S.shape)}')
+    if preds_S.shape != preds_T.shape:
+        hint = ''
+        if preds_S.dim() == 4 and preds_S.shape[1] != preds_T.shape[1]:
+            hint = ' — add a connector that maps the student channels to the teacher\'s'
+        raise ValueError(f'{_name(owner)}: student {tuple(preds_S.shape)} vs teacher '
+                         f'{tuple(preds_T.shape)}{hint}')

@@ -1,0 +1,65 @@
+"""Every config in configs/ parses and builds its model (teachers' weights not loaded)."""
+import glob
+import re
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import MODELS, init_default_scope
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+                 if '/_base_/' not in p)
+TOY = [p for p in CONFIGS if p.endswith('_digits.py')]
+
+
+def build(path):
+    cfg = Config.fromfile(path)
+    if 'teacher_ckpt' in cfg.model:
+        cfg.model.teacher_ckpt = None  # never download in tests
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    return cfg, MODELS.build(cfg.model)
+
+
+def test_configs_found():
+    assert len(CONFIGS) >= 10 and len(TOY) >= 6
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
+def test_config_builds(path):
+    """The model is constructed; distillers get their teacher, student and losses."""
+    cfg, model = build(path)
+    assert cfg.custom_imports.imports == ['kd_mmdet']
+    if cfg.model.get('type', '').endswith('SingleTeacherDistill'):
+        losses = cfg.model.distiller.distill_losses
+        assert losses and all('loss' in name for name in losses)
+        assert set(losses) == set(cfg.model.distiller.loss_forward_mappings)
+        assert cfg.val_cfg.type.endswith('SingleTeacherDistillValLoop')
+        assert model.teacher is not None and model.architecture is not None
+        if not path.endswith('_digits.py'):
+            assert cfg.teacher_ckpt.startswith('https://download.openmmlab.com/mmdetection/')
+        # The pair in the file name is the pair that gets built (e.g. `_r101-r18_`).
+        pair = re.search(r'_[rx](\d+)[^-_]*-r(\d+)_', osp.basename(path))
+        if pair:
+            assert model.teacher.backbone.depth == int(pair.group(1))
+            assert model.architecture.backbone.depth == int(pair.group(2))
+
+
+@pytest.mark.parametrize('path', [p for p in TOY if '/toy/' not in p],
+                         ids=lambda p: osp.relpath(p, REPO))
+def test_toy_distill_config_runs_a_loss_step(path):
+    """One training forward on a random batch yields every distillation loss, finite."""
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    cfg, model = build(path)
+    model.train()
+    sample = DetDataSample(metainfo=dict(img_shape=(96, 96), pad_shape=(96, 96),
+                                         batch_input_shape=(96, 96), scale_factor=(1, 1)))
+    sample.gt_instances = InstanceData(bboxes=torch.tensor([[10., 12., 50., 60.]]),
+                                       labels=torch.tensor([3]))
+    data = dict(inputs=[torch.randint(0, 255, (3, 96, 96), dtype=torch.uint8)],
+                data_samples=[sample])
+    losses = model(**model.data_preprocessor(data, True), mode='loss')
+    for name in cfg.model.distiller.distill_losses:
+        assert torch.isfinite(losses[f'distill.{name}']), name

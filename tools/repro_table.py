@@ -1,0 +1,151 @@
+"""Reproduction table from mmengine work_dirs: what each run distilled and what it got.
+
+    python tools/repro_table.py WORK_DIR [WORK_DIR ...] [--baseline WORK_DIR] [--csv F]
+
+Columns: run | method | teacher | teacher mAP | student | student mAP | Δ vs baseline |
+epochs | wall time. Box mAP is the last ``coco/bbox_mAP`` a run logged (×100); the
+teacher's is the ``teacher.coco/bbox_mAP`` that mmrazor's distillation validation loop
+logs beside it. A run that has no such number, or stopped before its last epoch, says
+so: nothing is filled in.
+"""
+import argparse
+import csv
+import glob
+import json
+import os.path as osp
+import re
+import sys
+from datetime import datetime
+from typing import Dict, List, Optional
+
+from mmengine.config import Config
+
+MISSING = '—'
+COLUMNS = ['run', 'method', 'teacher', 'teacher mAP', 'student', 'student mAP',
+           'Δ vs baseline', 'epochs', 'wall time']
+
+
+def latest_run(work_dir: str) -> Optional[str]:
+    """The newest ``<work_dir>/<timestamp>/`` that has logged scalars."""
+    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+    return osp.dirname(osp.dirname(runs[-1])) if runs else None
+
+
+def describe_model(model: dict) -> str:
+    """`GFL R50` from a model dict, or the mmdet config name behind a ``cfg_path``."""
+    if 'cfg_path' in model:
+        return osp.splitext(osp.basename(model['cfg_path']))[0]
+    backbone = model.get('backbone', {})
+    name = model.get('type', '?').split('.')[-1]
+    depth = backbone.get('depth')
+    if depth is None:
+        return name
+    prefix = 'X' if 'ResNeXt' in backbone.get('type', '') else 'R'
+    return f'{name} {prefix}{depth}'
+
+
+def describe_method(cfg: Config) -> str:
+    """Distillation loss types of a run (e.g. ``CWD``), or ``baseline``."""
+    distiller = cfg.model.get('distiller')
+    if distiller is None:
+        return 'baseline'
+    kinds = []
+    for loss in distiller.get('distill_losses', {}).values():
+        kind = loss['type'].split('.')[-1]
+        kind = re.sub(r'Loss$', '', kind)
+        if kind not in kinds:
+            kinds.append(kind)
+    return '+'.join(kinds) or 'distill'
+
+
+def wall_time(log_file: str) -> Optional[float]:
+    """Seconds from the first to the last timestamped line of an mmengine log."""
+    stamps = []
+    pattern = re.compile(r'^(\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) - mmengine')
+    with open(log_file) as f:
+        for line in f:
+            m = pattern.match(line)
+            if m:
+                stamps.append(datetime.strptime(m.group(1), '%Y/%m/%d %H:%M:%S'))
+    return (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else None
+
+
+def read_run(work_dir: str) -> Dict[str, object]:
+    """One row of the table from one work_dir (values missing stay None)."""
+    row: Dict[str, object] = dict(run=osp.basename(osp.normpath(work_dir)))
+    run = latest_run(work_dir)
+    if run is None:
+        row['status'] = 'no logged run'
+        return row
+    cfg = Config.fromfile(osp.join(run, 'vis_data', 'config.py'))
+    distill = 'architecture' in cfg.model
+    row['method'] = describe_method(cfg)
+    row['student'] = describe_model(cfg.model.architecture if distill else cfg.model)
+    row['teacher'] = describe_model(cfg.model.teacher) if distill else None
+    rows = [json.loads(line) for line in open(osp.join(run, 'vis_data', 'scalars.json'))]
+    vals = [r for r in rows if 'coco/bbox_mAP' in r]
+    if vals:
+        row['student mAP'] = 100 * vals[-1]['coco/bbox_mAP']
+        if 'teacher.coco/bbox_mAP' in vals[-1]:
+            row['teacher mAP'] = 100 * vals[-1]['teacher.coco/bbox_mAP']
+    epochs_done = max((r.get('epoch', 0) for r in rows if 'loss' in r), default=0)
+    max_epochs = cfg.train_cfg.get('max_epochs')
+    row['epochs'] = epochs_done if epochs_done == max_epochs else \
+        f'{epochs_done}/{max_epochs} (partial)'
+    logs = glob.glob(osp.join(run, '*.log'))
+    if logs:
+        row['wall time'] = wall_time(logs[0])
+    return row
+
+
+def fmt(value: object, key: str) -> str:
+    if value is None:
+        return MISSING
+    if key == 'wall time':
+        return f'{value / 60:.1f} min'
+    if key == 'Δ vs baseline':
+        return f'{value:+.1f}'
+    if isinstance(value, float):
+        return f'{value:.1f}'
+    return str(value)
+
+
+def build_table(work_dirs: List[str], baseline: Optional[str] = None) -> List[Dict[str, str]]:
+    """Rows of formatted cells, in the order given (the baseline first if named)."""
+    base_map = read_run(baseline).get('student mAP') if baseline else None
+    ordered = ([baseline] if baseline else []) + [w for w in work_dirs if w != baseline]
+    table = []
+    for work_dir in ordered:
+        row = read_run(work_dir)
+        if base_map is not None and row.get('student mAP') is not None:
+            row['Δ vs baseline'] = row['student mAP'] - base_map
+        cells = {k: fmt(row.get(k), k) for k in COLUMNS}
+        if 'status' in row:
+            cells['method'] = row['status']
+        table.append(cells)
+    return table
+
+
+def to_markdown(table: List[Dict[str, str]]) -> str:
+    lines = ['| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
+    lines += ['| ' + ' | '.join(r[k] for k in COLUMNS) + ' |' for r in table]
+    return '\n'.join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('work_dirs', nargs='+', help='mmengine work_dirs, one per run')
+    parser.add_argument('--baseline', help='work_dir of the student trained alone')
+    parser.add_argument('--csv', help='also write the table to this CSV file')
+    args = parser.parse_args(argv)
+    table = build_table(args.work_dirs, args.baseline)
+    print(to_markdown(table))
+    if args.csv:
+        with open(args.csv, 'w', newline='') as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS)
+            writer.writeheader()
+            writer.writerows(table)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

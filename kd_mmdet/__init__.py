@@ -7,7 +7,7 @@ from . import compat
 
 compat.apply_all()
 
-from . import models  # noqa: E402,F401  registers the components
+from . import engine, models  # noqa: E402,F401  registers the components
 from .registry import HOOKS, MODELS  # noqa: E402
 from .version import __version__  # noqa: E402
 

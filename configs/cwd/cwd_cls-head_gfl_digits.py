@@ -7,12 +7,12 @@ levels = range(5)  # P3..P7
 teacher_ckpt = 'work_dirs/gfl_teacher_digits/epoch_12.pth'
 model = dict(
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='kd_mmdet.SingleTeacherDistill',
     architecture=_base_.gfl_student,
     teacher=_base_.gfl_teacher,
     teacher_ckpt=teacher_ckpt,
     distiller=dict(
-        type='ConfigurableDistiller',
+        type='kd_mmdet.ConfigurableDistiller',
         # gfl_cls is called once per level: record_idx=i is the i-th call (level i).
         student_recorders=dict(cls=dict(type='ModuleOutputs', source='bbox_head.gfl_cls')),
         teacher_recorders=dict(cls=dict(type='ModuleOutputs', source='bbox_head.gfl_cls')),

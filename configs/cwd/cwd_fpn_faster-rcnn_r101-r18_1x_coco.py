@@ -7,12 +7,12 @@ teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/fast
 model = dict(
     _delete_=True,
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='kd_mmdet.SingleTeacherDistill',
     architecture=_base_.model,  # the student config this file inherits
     teacher=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py', pretrained=False),
     teacher_ckpt=teacher_ckpt,
     distiller=dict(
-        type='ConfigurableDistiller',
+        type='kd_mmdet.ConfigurableDistiller',
         # The neck returns one tuple of maps: data_idx=i picks level i.
         student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
         teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),

@@ -6,12 +6,12 @@ levels = range(5)  # P3..P7, strides 8..128
 teacher_ckpt = 'work_dirs/gfl_teacher_digits/epoch_12.pth'
 model = dict(
     _scope_='mmrazor',
-    type='SingleTeacherDistill',
+    type='kd_mmdet.SingleTeacherDistill',
     architecture=_base_.gfl_student,
     teacher=_base_.gfl_teacher,
     teacher_ckpt=teacher_ckpt,
     distiller=dict(
-        type='ConfigurableDistiller',
+        type='kd_mmdet.ConfigurableDistiller',
         # The neck returns one tuple of 5 maps: pick a level with data_idx.
         student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
         teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),

@@ -1,0 +1,4 @@
+from .single_teacher_distill import (SingleTeacherDistill, inherit_weights,
+                                     load_teacher_checkpoint)
+
+__all__ = ['SingleTeacherDistill', 'inherit_weights', 'load_teacher_checkpoint']

@@ -1,3 +1,15 @@
 from .cwd_loss import CWDLoss, cwd_loss
+from .fgd_loss import (FGDLoss, GcBlock, fgd_focal_losses, fgd_masks,
+                       spatial_channel_attention)
+from .hcl_loss import HCLLoss, hcl_level_loss, hcl_loss
+from .mgd_loss import MGDLoss, mgd_loss
+from .dkd_loss import DKDLoss, dkd_loss, dkd_warmup_factor
+from .kd_loss import KDLoss, kd_loss
+from .ld_loss import LDLoss, ld_loss
 
 __all__ = ['CWDLoss', 'cwd_loss']
+__all__ += ['FGDLoss', 'GcBlock', 'fgd_focal_losses', 'fgd_masks',
+            'spatial_channel_attention', 'HCLLoss', 'hcl_level_loss', 'hcl_loss',
+            'MGDLoss', 'mgd_loss']
+__all__ += ['DKDLoss', 'dkd_loss', 'dkd_warmup_factor', 'KDLoss', 'kd_loss', 'LDLoss',
+            'ld_loss']

@@ -1,0 +1,157 @@
+"""DKD — Zhao, Cui, Song, Qiu, Liang, "Decoupled Knowledge Distillation", CVPR 2022.
+https://arxiv.org/abs/2203.08679
+
+Classical KD splits into a target-class term (TCKD: does the student share the teacher's
+confidence in the labelled class?) and a non-target term (NCKD: does it rank the other
+classes like the teacher?), which DKD weights separately. Applied to classifier logits;
+in detection to the RoI-head class logits (background included), with the teacher's RoI
+head run on the student's sampled proposals so both see the same RoIs.
+"""
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from kd_mmdet.registry import MODELS
+
+from .kd_loss import BATCH_REDUCTIONS, check_reduction, kl_rows, reduce_batch
+from .utils import check_positive, check_same_shape
+
+
+def _split_target(z: Tensor, gt_mask: Tensor) -> tuple[Tensor, Tensor]:
+    """Logits (N, C) -> (target logit (N,), non-target logits (N, C - 1), class order kept)."""
+    N, C = z.shape
+    return z[gt_mask], z[~gt_mask].reshape(N, C - 1)
+
+
+def _log_binary(z: Tensor, gt_mask: Tensor) -> Tensor:
+    """log b = [log p_t, log(1 - p_t)] of softmax(z), shape (N, 2), without forming 1 - p_t.
+
+    ``log(1 - p_t)`` is the log-sum-exp of the non-target logits minus that of all logits,
+    which stays finite when :math:`p_t` rounds to 1 (the official ``log(cat(...))`` gives
+    ``-inf`` there, and an infinite loss at logits of ±1e4).
+    """
+    z_target, z_other = _split_target(z, gt_mask)
+    log_norm = torch.logsumexp(z, dim=1)
+    return torch.stack([z_target - log_norm, torch.logsumexp(z_other, dim=1) - log_norm], 1)
+
+
+def dkd_loss(preds_S: Tensor, preds_T: Tensor, gt_labels: Tensor, temperature: float = 1.0,
+             reduction: str = 'batchmean') -> tuple[Tensor, Tensor]:
+    r"""The two decoupled terms of KD, TCKD and NCKD.
+
+    With :math:`p = \mathrm{softmax}(z / T)` over the C classes, :math:`t` the label,
+    :math:`b = [p_t,\ 1 - p_t]` and :math:`\hat p_c = p_c / (1 - p_t)` for :math:`c \ne t`
+    (the softmax over the non-target classes only):
+
+    .. math::
+        \mathrm{TCKD} = \frac{T^2}{N} \sum_n \mathrm{KL}(b^T_n \| b^S_n), \qquad
+        \mathrm{NCKD} = \frac{T^2}{N} \sum_n \mathrm{KL}(\hat p^T_n \| \hat p^S_n)
+
+    and per sample :math:`\mathrm{KD} = \mathrm{TCKD} + (1 - p^T_t)\,\mathrm{NCKD}`
+    (paper, eq. 1). The official code (and mmrazor 1.0) masks the target by subtracting
+    1000 from its logit before the softmax; here the target column is removed instead,
+    which equals it for ordinary logits and stays exact when :math:`|z/T|` nears 1000.
+    Computed in fp32, so fp16/bf16 logits neither overflow nor lose the mask.
+
+    Args:
+        preds_S: student logits, shape (N, C), C >= 2.
+        preds_T: teacher logits, shape (N, C); no gradient flows into it.
+        gt_labels: target class of each row, integer tensor with N elements, in [0, C).
+            For RoI heads, background is class ``num_classes`` of ``num_classes + 1``.
+        temperature: :math:`T` > 0 (CIFAR 4; ImageNet and detection 1).
+        reduction: ``'batchmean'`` (sum / N, the paper's), ``'sum'`` or ``'none'`` (N,).
+
+    Returns:
+        ``(tckd, nckd)``, each already multiplied by :math:`T^2` and reduced.
+    """
+    gt_mask = F.one_hot(gt_labels.reshape(-1).long(), preds_S.size(1)).bool()
+    s = preds_S.float() / temperature
+    t = preds_T.detach().float() / temperature
+
+    tckd = kl_rows(_log_binary(t, gt_mask), _log_binary(s, gt_mask))
+    log_q_S = F.log_softmax(_split_target(s, gt_mask)[1], dim=1)
+    log_q_T = F.log_softmax(_split_target(t, gt_mask)[1], dim=1)
+    nckd = kl_rows(log_q_T, log_q_S)
+
+    scale = temperature**2
+    return reduce_batch(tckd * scale, reduction), reduce_batch(nckd * scale, reduction)
+
+
+def dkd_warmup_factor(epoch: float, warmup_epochs: float) -> float:
+    """Linear warm-up of the DKD weight: ``min(epoch / warmup_epochs, 1)``.
+
+    The official code uses 20 epochs on CIFAR with a 1-based epoch counter; mmengine's
+    ``runner.epoch`` is 0-based, so pass ``runner.epoch + 1`` to reproduce it. A warm-up of
+    0 epochs means no warm-up (factor 1).
+    """
+    check_positive('dkd_warmup_factor', 'epoch', epoch, allow_zero=True)
+    check_positive('dkd_warmup_factor', 'warmup_epochs', warmup_epochs, allow_zero=True)
+    if warmup_epochs == 0:
+        return 1.0
+    return min(epoch / warmup_epochs, 1.0)
+
+
+@MODELS.register_module()
+class DKDLoss(nn.Module):
+    """Decoupled KD loss, ``loss_weight * (alpha * TCKD + beta * NCKD)``.
+
+    ``reduction`` is honoured; ``'batchmean'`` (the paper's) equals mmrazor 1.0's
+    ``DKDLoss`` at its default. mmrazor passes the legacy ``size_average=False`` to
+    ``F.kl_div``, so its ``'none'`` and ``'mean'`` silently return the batch sum.
+
+    Args:
+        alpha: weight of TCKD, >= 0. Official: 1 everywhere.
+        beta: weight of NCKD, >= 0. Official: CIFAR 8 (2 for res56/res110 teachers, 6 for
+            VGG/WRN), ImageNet 0.5, Faster R-CNN RoI head 0.25.
+        temperature: > 0. Official: CIFAR 4, ImageNet 1, detection 1.
+        loss_weight: multiplier of the loss, >= 0 (a warm-up hook may scale it over time,
+            see :func:`dkd_warmup_factor`).
+        reduction: ``'batchmean'``, ``'sum'`` or ``'none'`` (per-sample loss, shape (N,)).
+    """
+
+    def __init__(self, alpha: float = 1.0, beta: float = 8.0, temperature: float = 4.0,
+                 loss_weight: float = 1.0, reduction: str = 'batchmean') -> None:
+        super().__init__()
+        check_positive(self, 'alpha', alpha, allow_zero=True)
+        check_positive(self, 'beta', beta, allow_zero=True)
+        check_positive(self, 'temperature', temperature)
+        check_positive(self, 'loss_weight', loss_weight, allow_zero=True)
+        check_reduction(self, reduction, BATCH_REDUCTIONS)
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+        self.temperature = float(temperature)
+        self.loss_weight = float(loss_weight)
+        self.reduction = reduction
+
+    def forward(self, preds_S: Tensor, preds_T: Tensor, gt_labels: Tensor,
+                return_terms: bool = False) -> Tensor | dict[str, Tensor]:
+        """Args:
+            preds_S, preds_T: (N, C) logits of the same shape.
+            gt_labels: integer labels with N elements, in [0, C).
+            return_terms: if True, return ``{'loss_tckd': w*alpha*TCKD, 'loss_nckd':
+                w*beta*NCKD}`` (they sum to the usual loss) for an algorithm that logs
+                them separately. ``ConfigurableDistiller`` needs a tensor: leave it False.
+        """
+        check_same_shape(self, preds_S, preds_T, ndim=2)
+        self._check_labels(preds_S, gt_labels)
+        tckd, nckd = dkd_loss(preds_S, preds_T, gt_labels, self.temperature, self.reduction)
+        tckd = self.loss_weight * self.alpha * tckd
+        nckd = self.loss_weight * self.beta * nckd
+        if return_terms:
+            return {'loss_tckd': tckd, 'loss_nckd': nckd}
+        return tckd + nckd
+
+    def _check_labels(self, preds_S: Tensor, gt_labels: Tensor) -> None:
+        N, C = preds_S.shape
+        name = type(self).__name__
+        if C < 2:
+            raise ValueError(f'{name}: needs at least 2 classes, got logits '
+                             f'{tuple(preds_S.shape)}')
+        if gt_labels.is_floating_point() or gt_labels.is_complex() or gt_labels.numel() != N:
+            raise ValueError(f'{name}: gt_labels must be an integer tensor with one label '
+                             f'per row of the logits {tuple(preds_S.shape)}, got '
+                             f'{gt_labels.dtype} of shape {tuple(gt_labels.shape)}')
+        if N and (gt_labels.min() < 0 or gt_labels.max() >= C):
+            raise ValueError(f'{name}: gt_labels must lie in [0, {C}) for logits '
+                             f'{tuple(preds_S.shape)}, got range [{int(gt_labels.min())}, '
+                             f'{int(gt_labels.max())}]')

@@ -1,0 +1,141 @@
+"""Write the student of a distillation checkpoint as a plain mmdet / mmpretrain checkpoint.
+
+    python tools/export_student.py DISTILL_CKPT OUT.pth [--drop-prefix P ...]
+        [--keep-prefix architecture.] [--student-config CONFIG]
+
+mmrazor algorithms hold the student as ``architecture``, the teacher as ``teacher`` and
+connectors as ``distiller``; their checkpoints prefix every key accordingly. The export
+keeps only ``architecture.*`` keys, with the prefix stripped, so the student's own config
+loads them (``tools/test.py STUDENT_CONFIG OUT.pth``, ``load_from``, ``init_detector``).
+Everything else is dropped and counted: the teacher, the distiller's connectors and any
+other top-level part. ``--drop-prefix`` (repeatable, relative to the student, e.g.
+``aux_head.``) also drops student branches that only serve training; by default nothing
+of the student is dropped.
+
+``meta`` keeps only ``dataset_meta`` (class names for ``init_detector``), ``epoch``,
+``iter``, ``mmengine_version`` and where the weights came from; no message hub,
+optimizer or scheduler state, so ``torch.load(OUT, weights_only=True)`` reads the file
+on a bare torch.
+``--student-config`` builds that config's model and loads the export strictly: a key the
+student lacks or expects fails the export (nothing is written).
+"""
+import argparse
+import os.path as osp
+import sys
+from collections import Counter, OrderedDict
+from typing import Dict, List, Optional, Sequence, Tuple
+
+STUDENT_PREFIX = 'architecture.'  # mmrazor's BaseAlgorithm.architecture is the student
+META_KEYS = ('dataset_meta', 'epoch', 'iter', 'mmengine_version')
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('checkpoint', help='checkpoint of a distillation run')
+    parser.add_argument('out', help='where to write the student checkpoint (.pth)')
+    parser.add_argument('--keep-prefix', default=STUDENT_PREFIX,
+                        help='the sub-model to export (default: architecture., the '
+                        'student; teacher. exports the teacher)')
+    parser.add_argument('--drop-prefix', action='append', default=[],
+                        help='drop student keys starting with this (after the keep prefix '
+                        'is stripped), e.g. a training-only branch; repeatable')
+    parser.add_argument('--student-config',
+                        help='check that this config\'s model loads the export strictly')
+    return parser.parse_args(argv)
+
+
+def split_state_dict(state_dict: Dict[str, object], keep_prefix: str = STUDENT_PREFIX,
+                     drop_prefixes: Sequence[str] = ()
+                     ) -> Tuple['OrderedDict[str, object]', Dict[str, int]]:
+    """The sub-model's weights with ``keep_prefix`` stripped, and what was dropped.
+
+    Args:
+        state_dict: the distillation model's state dict.
+        keep_prefix: prefix of the sub-model to keep, with its trailing dot.
+        drop_prefixes: prefixes, relative to the kept sub-model, of keys to drop.
+
+    Returns:
+        ``(kept, dropped)``: the stripped state dict and, per dropped prefix (the
+        top-level part, or ``keep_prefix + drop_prefix``), how many keys it had.
+    """
+    kept: 'OrderedDict[str, object]' = OrderedDict()
+    dropped: Counter = Counter()
+    for key, value in state_dict.items():
+        if not key.startswith(keep_prefix):
+            dropped[key.split('.', 1)[0] + '.'] += 1
+            continue
+        name = key[len(keep_prefix):]
+        hit = next((p for p in drop_prefixes if name.startswith(p)), None)
+        if hit is not None:
+            dropped[keep_prefix + hit] += 1
+        else:
+            kept[name] = value
+    return kept, dict(dropped)
+
+
+def is_plain(obj: object) -> bool:
+    """Made only of dicts (str keys), lists, tuples, str, int, float, bool and None: what
+    ``torch.load(weights_only=True)`` reads without allow-listing (numpy scalars are not:
+    hence exact types)."""
+    if obj is None or type(obj) in (str, int, float, bool):
+        return True
+    if type(obj) in (list, tuple):
+        return all(is_plain(v) for v in obj)
+    if type(obj) is dict:
+        return all(type(k) is str and is_plain(v) for k, v in obj.items())
+    return False
+
+
+def check_loads(config: str, state_dict: Dict[str, object]) -> str:
+    """Build ``config``'s model and load ``state_dict`` strictly; a one-line report."""
+    import kd_mmdet  # noqa: F401  registers kd_mmdet, applies kd_mmdet.compat
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    model = MODELS.build(cfg.model)
+    model.load_state_dict(state_dict, strict=True)  # raises on missing / unexpected keys
+    return f'loads strictly into {type(model).__name__} of {config}'
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    import kd_mmdet  # noqa: F401  lets torch.load read mmengine checkpoints safely
+    import torch
+    from mmengine.runner import CheckpointLoader
+
+    ckpt = CheckpointLoader.load_checkpoint(args.checkpoint, map_location='cpu')
+    state_dict = ckpt.get('state_dict', ckpt)
+    kept, dropped = split_state_dict(state_dict, args.keep_prefix, args.drop_prefix)
+    if not kept:
+        parts = sorted({k.split('.', 1)[0] + '.' for k in state_dict})
+        print(f'export_student: no key of {args.checkpoint} starts with {args.keep_prefix!r} '
+              f'(its parts: {parts}); is it a distillation checkpoint?', file=sys.stderr)
+        return 1
+    # Own storage per tensor: a view would save the whole storage it looks into.
+    kept = OrderedDict((k, v.detach().clone() if torch.is_tensor(v) else v)
+                       for k, v in kept.items())
+    old_meta = ckpt.get('meta') or {}
+    meta = {k: old_meta[k] for k in META_KEYS if k in old_meta and is_plain(old_meta[k])}
+    meta['exported_from'] = dict(checkpoint=osp.abspath(args.checkpoint),
+                                 keep_prefix=args.keep_prefix,
+                                 drop_prefixes=list(args.drop_prefix), dropped=dropped)
+    if args.student_config:
+        try:
+            print(check_loads(args.student_config, kept))
+        except RuntimeError as e:  # load_state_dict's list of missing / unexpected keys
+            print(f'export_student: the export does not load into {args.student_config}: '
+                  f'{e}', file=sys.stderr)
+            return 1
+    torch.save(dict(meta=meta, state_dict=kept), args.out)
+    num_params = sum(v.numel() for v in kept.values() if torch.is_tensor(v))
+    print(f'{args.out}: {len(kept)} tensors ({num_params / 1e6:.2f} M values) of '
+          f'{args.keep_prefix!r}; dropped ' +
+          (', '.join(f'{p} ({n} keys)' for p, n in sorted(dropped.items())) or 'nothing'))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,46 @@
+# FGD on the FPN: Faster R-CNN R101 2x (39.8) -> Faster R-CNN R50 2x (38.4); paper: 40.4
+# (recalled, unverified). Official settings (yzd-v/FGD configs/distillers/fgd/
+# fgd_faster_rcnn_r101_fpn_2x_distill_faster_rcnn_r50_fpn_2x_coco.py): T=0.5, alpha=5e-5,
+# beta=2.5e-5, gamma=5e-5, lambda=5e-7 on neck.fpn_convs.0..3 (4 levels), init_student=True,
+# grad_clip max_norm=35; SGD lr 0.02, 8 GPUs x 2 images (the student recipe's own).
+_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py', '../_base_/kd_runtime.py']
+
+levels = range(4)  # P2..P5 (neck outputs 0..3 = fpn_convs.0..3); P6 is a max-pool of P5
+teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/faster_rcnn_r101_fpn_2x_coco/faster_rcnn_r101_fpn_2x_coco_bbox_mAP-0.398_20200504_210455-1d2dac9c.pth'  # noqa: E501
+model = dict(
+    _delete_=True,
+    _scope_='mmrazor',
+    type='kd_mmdet.SingleTeacherDistill',
+    architecture=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py', pretrained=False),
+    teacher=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py', pretrained=False),
+    teacher_ckpt=teacher_ckpt,
+    # Official "inherit" initialisation (init_student=True copies every non-backbone tensor):
+    # R50 and R101 Faster R-CNN have the same neck, RPN head and RoI head shapes.
+    inherit_from_teacher=('neck', 'rpn_head', 'roi_head'),
+    distiller=dict(
+        type='kd_mmdet.ConfigurableDistiller',
+        student_recorders=dict(
+            # The neck returns one tuple of maps: data_idx=i picks level i.
+            fpn=dict(type='ModuleOutputs', source='neck'),
+            # The RPN head (a dense head) unpacks the GT once per step; its inputs are the
+            # RPN's copies of the data samples: same boxes and batch_input_shape.
+            gt=dict(type='FunctionInputs',
+                    source='mmdet.models.dense_heads.base_dense_head.unpack_gt_instances')),
+        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
+        distill_losses={
+            f'loss_fgd_fpn{i}': dict(
+                type='kd_mmdet.FGDLoss', student_channels=256, teacher_channels=256,
+                temp=0.5, alpha_fgd=5e-5, beta_fgd=2.5e-5, gamma_fgd=5e-5, lambda_fgd=5e-7)
+            for i in levels
+        },
+        loss_forward_mappings={
+            f'loss_fgd_fpn{i}': dict(
+                preds_S=dict(from_student=True, recorder='fpn', data_idx=i),  # level i
+                preds_T=dict(from_student=False, recorder='fpn', data_idx=i),  # level i
+                # data_idx=0: the first argument of unpack_gt_instances, the data samples
+                data_samples=dict(from_student=True, recorder='gt', data_idx=0))
+            for i in levels
+        }))
+# Gradient clipping of the official runs (their mmcv-1 `optimizer_config` key).
+optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,0 +1,42 @@
+# MGD on the FPN: GFL R101 ms-2x (44.7) -> GFL R50 1x (40.2). No published MGD result for
+# GFL: the one-stage recipe of the official RetinaNet config (yzd-v/MGD
+# `retina_rx101_64x4d_distill_retina_r50_fpn_2x_coco.py`, mmrazor 1.0) — alpha=2e-5,
+# lambda=0.65 on the neck's 5 outputs, student neck and head initialised from the teacher,
+# grad_clip max_norm=35 — on GFL's own 1x recipe (SGD lr 0.01, 8 GPUs x 2 images).
+_base_ = ['mmdet::gfl/gfl_r50_fpn_1x_coco.py', '../_base_/kd_runtime.py']
+
+levels = range(5)  # P3..P7
+teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/gfl/gfl_r101_fpn_mstrain_2x_coco/gfl_r101_fpn_mstrain_2x_coco_20200629_200126-dd12f847.pth'  # noqa: E501
+model = dict(
+    _delete_=True,
+    _scope_='mmrazor',
+    type='kd_mmdet.SingleTeacherDistill',
+    architecture=dict(cfg_path='mmdet::gfl/gfl_r50_fpn_1x_coco.py', pretrained=False),
+    teacher=dict(cfg_path='mmdet::gfl/gfl_r101_fpn_ms-2x_coco.py', pretrained=False),
+    teacher_ckpt=teacher_ckpt,
+    # "Inherit" initialisation of the RetinaNet recipe: R50 and R101 GFL have the same neck
+    # and head shapes.
+    inherit_from_teacher=('neck', 'bbox_head'),
+    distiller=dict(
+        type='kd_mmdet.ConfigurableDistiller',
+        # The neck returns one tuple of maps: data_idx=i picks level i.
+        student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
+        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
+        connectors={
+            f'mgd{i}': dict(type='kd_mmdet.MGDConnector', student_channels=256,
+                            teacher_channels=256, lambda_mgd=0.65)
+            for i in levels
+        },
+        distill_losses={
+            f'loss_mgd_fpn{i}': dict(type='kd_mmdet.MGDLoss', alpha_mgd=2e-5)
+            for i in levels
+        },
+        loss_forward_mappings={
+            f'loss_mgd_fpn{i}': dict(
+                preds_S=dict(from_student=True, recorder='fpn', data_idx=i,  # level i
+                             connector=f'mgd{i}'),
+                preds_T=dict(from_student=False, recorder='fpn', data_idx=i))  # level i
+            for i in levels
+        }))
+optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,0 +1,46 @@
+# MGD on the FPN: RetinaNet X101-64x4d 1x (41.0) -> RetinaNet R50 2x (37.4); published 41.0
+# (MGD README; mmrazor 1.0 with this teacher checkpoint). Settings of mmrazor 1.0
+# `mgd_fpn_retina_x101_retina_r50_2x_coco.py` and yzd-v/MGD
+# `retina_rx101_64x4d_distill_retina_r50_fpn_2x_coco.py`: alpha=2e-5, lambda=0.65 on
+# neck.fpn_convs.0..4 (= the neck's 5 outputs), student neck and head initialised from the
+# teacher, grad_clip max_norm=35; SGD lr 0.01, 8 GPUs x 2 images (the student recipe's own).
+# (yzd-v/MGD loads the X101 ms-3x checkpoint into this 1x teacher config; mmrazor the 1x.)
+_base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', '../_base_/kd_runtime.py']
+
+levels = range(5)  # P3..P7
+teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_x101_64x4d_fpn_1x_coco/retinanet_x101_64x4d_fpn_1x_coco_20200130-366f5af1.pth'  # noqa: E501
+model = dict(
+    _delete_=True,
+    _scope_='mmrazor',
+    type='kd_mmdet.SingleTeacherDistill',
+    architecture=dict(cfg_path='mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', pretrained=False),
+    teacher=dict(cfg_path='mmdet::retinanet/retinanet_x101-64x4d_fpn_1x_coco.py', pretrained=False),
+    teacher_ckpt=teacher_ckpt,
+    # "Inherit" initialisation as in both references (init_student=True / Pretrained
+    # init_cfg): the X101 and R50 RetinaNets have the same neck and head shapes.
+    inherit_from_teacher=('neck', 'bbox_head'),
+    distiller=dict(
+        type='kd_mmdet.ConfigurableDistiller',
+        # The neck returns one tuple of maps: data_idx=i picks level i.
+        student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
+        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
+        connectors={
+            f'mgd{i}': dict(type='kd_mmdet.MGDConnector', student_channels=256,
+                            teacher_channels=256, lambda_mgd=0.65)
+            for i in levels
+        },
+        distill_losses={
+            f'loss_mgd_fpn{i}': dict(type='kd_mmdet.MGDLoss', alpha_mgd=2e-5)
+            for i in levels
+        },
+        loss_forward_mappings={
+            f'loss_mgd_fpn{i}': dict(
+                preds_S=dict(from_student=True, recorder='fpn', data_idx=i,  # level i
+                             connector=f'mgd{i}'),
+                preds_T=dict(from_student=False, recorder='fpn', data_idx=i))  # level i
+            for i in levels
+        }))
+# The references clip gradients with the mmcv-1 key `optimizer_config`, which mmengine
+# ignores (so mmrazor 1.0's run did not clip); mmengine's key is optim_wrapper.clip_grad.
+optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

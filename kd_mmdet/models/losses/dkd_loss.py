@@ -13,8 +13,8 @@ from torch import Tensor, nn
 
 from kd_mmdet.registry import MODELS
 
-from .kd_loss import BATCH_REDUCTIONS, check_reduction, kl_rows, reduce_batch
-from .utils import check_positive, check_same_shape
+from .kd_loss import BATCH_REDUCTIONS, kl_rows, reduce_batch
+from .utils import check_positive, check_reduction, check_same_shape
 
 
 def _split_target(z: Tensor, gt_mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -130,7 +130,8 @@ class DKDLoss(nn.Module):
             gt_labels: integer labels with N elements, in [0, C).
             return_terms: if True, return ``{'loss_tckd': w*alpha*TCKD, 'loss_nckd':
                 w*beta*NCKD}`` (they sum to the usual loss) for an algorithm that logs
-                them separately. ``ConfigurableDistiller`` needs a tensor: leave it False.
+                them separately. Loss forward mappings cannot pass it: through a
+                distiller the loss is one tensor.
         """
         check_same_shape(self, preds_S, preds_T, ndim=2)
         self._check_labels(preds_S, gt_labels)

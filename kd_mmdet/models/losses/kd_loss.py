@@ -10,16 +10,9 @@ from torch import Tensor, nn
 
 from kd_mmdet.registry import MODELS
 
-from .utils import check_positive, check_same_shape
+from .utils import check_positive, check_reduction, check_same_shape
 
 BATCH_REDUCTIONS = ('batchmean', 'sum', 'none')
-
-
-def check_reduction(owner, reduction: str, allowed: tuple[str, ...]) -> None:
-    """Raise ``ValueError`` unless ``reduction`` is one of ``allowed``."""
-    if reduction not in allowed:
-        name = owner if isinstance(owner, str) else type(owner).__name__
-        raise ValueError(f'{name}: reduction must be one of {allowed}, got {reduction!r}')
 
 
 def kl_rows(log_p_T: Tensor, log_p_S: Tensor) -> Tensor:

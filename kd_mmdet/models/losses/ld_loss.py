@@ -14,8 +14,8 @@ from torch import Tensor, nn
 
 from kd_mmdet.registry import MODELS
 
-from .kd_loss import check_reduction, kl_rows
-from .utils import check_positive, check_same_shape
+from .kd_loss import kl_rows
+from .utils import check_positive, check_reduction, check_same_shape
 
 MMDET_REDUCTIONS = ('none', 'mean', 'sum')
 

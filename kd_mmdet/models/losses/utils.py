@@ -4,7 +4,7 @@ Each error names the component, the argument and the offending values, so that a
 config fails when it is built and a wrong pairing fails at the first forward.
 """
 import math
-from typing import Optional
+from typing import Optional, Tuple
 
 from torch import Tensor
 
@@ -21,6 +21,13 @@ def check_positive(owner, arg: str, value: float, allow_zero: bool = False) -> N
         bound = '>= 0' if allow_zero else '> 0'
         raise ValueError(f'{_name(owner)}: {arg} must be a finite number {bound}, '
                          f'got {value!r}')
+
+
+def check_reduction(owner, reduction: str, allowed: Tuple[str, ...]) -> None:
+    """Raise ``ValueError`` unless ``reduction`` is one of ``allowed``."""
+    if reduction not in allowed:
+        raise ValueError(f'{_name(owner)}: reduction must be one of {allowed}, '
+                         f'got {reduction!r}')
 
 
 def check_same_shape(owner, preds_S: Tensor, preds_T: Tensor,

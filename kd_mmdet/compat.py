@@ -14,7 +14,11 @@ Nothing here edits another package's installed files:
    pickle a MessageHub (``HistoryBuffer`` and numpy arrays), so ``load_from``,
    ``resume`` and ``teacher_ckpt`` fail (open-mmlab/mmengine#1655). We allow-list exactly
    the types such checkpoints contain with ``torch.serialization.add_safe_globals``;
-   loading stays safe: any other pickled object is still refused.
+   loading stays safe: any other pickled object is still refused. mmengine's local
+   loader relies on torch's default (which ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` turns
+   off) and passes on torch's advice to retry with ``weights_only=False``; ours asks for
+   ``weights_only=True`` explicitly and refuses with :class:`UnsafeCheckpointError`,
+   naming the file and the object.
 3. torch >= 2 launchers pass ``--local-rank``; mmrazor's ``tools/train.py`` accepts only
    ``--local_rank`` (the ``mim train mmrazor --launcher pytorch`` failure). The startup
    hook rewrites the flag for mmrazor's own tools; ours accept both spellings.
@@ -27,6 +31,8 @@ Nothing here edits another package's installed files:
 import importlib.abc
 import importlib.util
 import os
+import pickle
+import re
 import sys
 import types
 from typing import Any, List
@@ -117,6 +123,42 @@ def allow_mmengine_checkpoints() -> None:
         torch.serialization.add_safe_globals(checkpoint_safe_globals())
 
 
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint pickles an object outside the allow-list; nothing was loaded."""
+
+
+def load_local_checkpoint(filename: str, map_location=None) -> Any:
+    """mmengine's local checkpoint loader, always ``weights_only=True``.
+
+    Raises:
+        FileNotFoundError: ``filename`` does not exist.
+        UnsafeCheckpointError: the file pickles an object that is neither a tensor nor
+            one of :func:`checkpoint_safe_globals`; unpickling it could run code.
+    """
+    import torch
+    filename = os.path.expanduser(filename)
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    try:
+        return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        found = re.search(r'GLOBAL ([\w.]+)', str(e))
+        what = f'the object {found.group(1)}' if found else 'an object'
+        raise UnsafeCheckpointError(
+            f'refused to load {filename}: it pickles {what}, which is neither a tensor '
+            'nor one of the types mmengine checkpoints hold '
+            '(kd_mmdet.compat.checkpoint_safe_globals); unpickling it could run '
+            'arbitrary code. Re-save the weights of a trusted file as plain tensors, '
+            'e.g. torch.save({"state_dict": state_dict}, path).') from None
+
+
+def install_safe_checkpoint_loader() -> None:
+    """Serve local paths of ``CheckpointLoader`` (``load_from``, ``resume``,
+    ``teacher_ckpt``, the tools) with :func:`load_local_checkpoint` (idempotent)."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
+
+
 # --- 3. --local-rank for mmrazor's tools ---------------------------------------------
 def fix_local_rank_argv(argv: List[str]) -> List[str]:
     """Rewrite ``--local-rank`` as ``--local_rank`` when argv[0] is an mmrazor tool."""
@@ -158,3 +200,4 @@ def apply_all() -> None:
     """Everything ``import kd_mmdet`` applies."""
     install_mmrazor_import_fix()
     allow_mmengine_checkpoints()
+    install_safe_checkpoint_loader()

@@ -130,3 +130,34 @@ def test_getattr_results_cannot_be_called(tmp_path):
     torch.save({'x': _GetattrCall()}, path)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path, weights_only=True)
+
+
+def test_runner_loader_refuses_arbitrary_pickle_naming_file_and_object(tmp_path):
+    """load_from / resume / teacher_ckpt path: refused, naming the file and os.system."""
+    from mmengine.runner import CheckpointLoader
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {'w': torch.ones(1)}, 'payload': _Evil()}, path)
+    with pytest.raises(compat.UnsafeCheckpointError,
+                       match=r'refused to load .*evil\.pth: it pickles the object '
+                             r'(posix|nt)\.system'):
+        CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+
+
+def test_runner_loader_is_weights_only_even_when_torch_default_is_off(tmp_path,
+                                                                      monkeypatch):
+    """TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD cannot turn the check off for our loader."""
+    from mmengine.runner import CheckpointLoader
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    path = tmp_path / 'evil.pth'
+    torch.save({'payload': _Evil()}, path)
+    with pytest.raises(compat.UnsafeCheckpointError):
+        CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+
+
+def test_teacher_ckpt_with_arbitrary_pickle_fails_at_build(tmp_path):
+    """A crafted teacher checkpoint stops the build before any weight is used."""
+    from kd_mmdet.models.algorithms import load_teacher_checkpoint
+    path = tmp_path / 'teacher.pth'
+    torch.save({'state_dict': {'weight': torch.ones(1, 1)}, 'x': _Evil()}, path)
+    with pytest.raises(compat.UnsafeCheckpointError, match='teacher.pth'):
+        load_teacher_checkpoint(torch.nn.Linear(1, 1), str(path))

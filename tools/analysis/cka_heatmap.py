@@ -55,6 +55,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='which dataloader of the config gives the images')
     parser.add_argument('--out', default='work_dirs/cka/cka.png', help='heatmap PNG')
     parser.add_argument('--out-json', help='also write the matrix and stage names here')
+    parser.add_argument('--dpi', type=int, default=110, help='PNG resolution (default: 110)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override keys of every config given, e.g. the data root')
     args = parser.parse_args(argv)
@@ -128,7 +129,7 @@ def collect(models: Dict[str, object], dataloader, grid: int
 
 
 def draw(matrix, teacher_labels: List[str], student_labels: List[str], title: str,
-         xlabel: str, ylabel: str, path: str) -> None:
+         xlabel: str, ylabel: str, path: str, dpi: int = 110) -> None:
     """Heatmap with every value written in its cell."""
     rows, cols = matrix.shape
     fig, ax = plt.subplots(figsize=(1.0 * cols + 3.2, 0.62 * rows + 2.4), layout='constrained')
@@ -144,7 +145,7 @@ def draw(matrix, teacher_labels: List[str], student_labels: List[str], title: st
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, label='linear CKA', shrink=0.9)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
 
 
@@ -190,7 +191,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     draw(matrix.numpy(), t_labels, s_labels,
          f'Linear CKA, teacher × student stages\n{n} {args.split} images, {pooling}; '
-         '/n after a stage: its stride', names['student'], names['teacher'], args.out)
+         '/n after a stage: its stride', names['student'], names['teacher'], args.out, args.dpi)
     print(args.out)
     if args.out_json:
         with open(args.out_json, 'w') as f:

@@ -37,6 +37,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '(default: the work_dir names)')
     parser.add_argument('--metric', default='coco/bbox_mAP',
                         help='validation metric to plot (default: coco/bbox_mAP)')
+    parser.add_argument('--dpi', type=int, default=110, help='PNG resolution (default: 110)')
     return parser.parse_args(argv)
 
 
@@ -56,7 +57,8 @@ def panel_title(group: str, term: str) -> str:
     return {'total': 'total loss', 'student': term}.get(group, f'{group}.{term}')
 
 
-def plot_losses(train: Dict[str, list], colors: Dict[str, str], path: str) -> bool:
+def plot_losses(train: Dict[str, list], colors: Dict[str, str], path: str,
+                dpi: int = 110) -> bool:
     """One panel per loss term; False when no run logged a loss."""
     from kd_mmdet.analysis.curves import loss_panels
     panels = loss_panels(train)
@@ -82,13 +84,13 @@ def plot_losses(train: Dict[str, list], colors: Dict[str, str], path: str) -> bo
                ncol=min(4, len(colors)), frameon=False, fontsize=9)
     fig.suptitle('Training losses (loss_*: the detector\'s own, student.loss_* in a '
                  'distillation run)', fontsize=11)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return True
 
 
 def plot_metric(val: Dict[str, list], colors: Dict[str, str], metric: str, x_label: str,
-                path: str) -> bool:
+                path: str, dpi: int = 110) -> bool:
     """Student (solid) and teacher (dashed) metric per run; False when none was logged."""
     from kd_mmdet.analysis.curves import metric_curve
     fig, ax = plt.subplots(figsize=(6.4, 4.2), layout='constrained')
@@ -115,7 +117,7 @@ def plot_metric(val: Dict[str, list], colors: Dict[str, str], metric: str, x_lab
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return True
 
@@ -142,11 +144,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
     losses_png = osp.join(args.out_dir, 'losses.png')
-    if plot_losses(train, colors, losses_png):
+    if plot_losses(train, colors, losses_png, args.dpi):
         written.append(losses_png)
     metric_png = osp.join(args.out_dir, args.metric.replace('/', '_') + '.png')
     if plot_metric(val, colors, args.metric, 'epoch' if by_epoch else 'iteration',
-                   metric_png):
+                   metric_png, args.dpi):
         written.append(metric_png)
     else:
         print(f'plot_curves: no run logged {args.metric}; {metric_png} not written',

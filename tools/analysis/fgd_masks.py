@@ -26,13 +26,13 @@ indices; default: every level an FGD loss of the config reads, else every neck o
   image and GT boxes | foreground mask (1 / box area in cells, max over boxes) |
   background mask (1 / N_bg) | teacher spatial attention S_t | student S_s |
   channel attention A, teacher sorted high to low (log scale), student at the same
-  channels (dots) or sorted on its own (dashed) when its channels are its own
+  channels (dots), or sorted on its own (dashed) with ``--raw-student``
 
 All maps come from ``kd_mmdet.models.losses.fgd_loss`` (through
 ``kd_mmdet.analysis.fgd_maps``): they are what the loss weights with. The student's
 attention is taken, as in the loss, after the loss's 1x1 align conv when the channels
-differ (``--raw-student``: on the student's own channels); its row then also gives
-the loss's four weighted terms on that image.
+differ (``--raw-student``: on the student's own channels). With a distillation config
+each row also gives the loss's four weighted terms (fg, bg, mask, global) on the image.
 """
 import argparse
 import io
@@ -78,7 +78,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--temp', type=float,
                         help='attention temperature for a plain detector config '
                         '(default 0.5; a distillation config uses its FGDLoss temp)')
-    parser.add_argument('--out-dir', default='work_dirs/fgd_masks', help='where PNGs go')
+    parser.add_argument('--out-dir', default='work_dirs/fgd_masks',
+                        help='where PNGs go (default: work_dirs/fgd_masks)')
     parser.add_argument('--dpi', type=int, default=90, help='PNG resolution (default: 90)')
     parser.add_argument('--palette', action='store_true',
                         help='save 256-colour PNGs (about a third of the size, e.g. for '

@@ -1,4 +1,5 @@
+from .roi_head_distill import RoIHeadDistill
 from .single_teacher_distill import (SingleTeacherDistill, inherit_weights,
                                      load_teacher_checkpoint)
 
-__all__ = ['SingleTeacherDistill', 'inherit_weights', 'load_teacher_checkpoint']
+__all__ = ['RoIHeadDistill', 'SingleTeacherDistill', 'inherit_weights', 'load_teacher_checkpoint']

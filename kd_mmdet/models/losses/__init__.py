@@ -5,6 +5,7 @@ from .hcl_loss import HCLLoss, hcl_level_loss, hcl_loss
 from .mgd_loss import MGDLoss, mgd_loss
 from .dkd_loss import DKDLoss, dkd_loss, dkd_warmup_factor
 from .kd_loss import KDLoss, kd_loss
+from .ld_head_loss import LDHeadLoss, finegrained_region
 from .ld_loss import LDLoss, ld_loss
 
 __all__ = ['CWDLoss', 'cwd_loss']
@@ -12,4 +13,4 @@ __all__ += ['FGDLoss', 'GcBlock', 'fgd_focal_losses', 'fgd_masks',
             'spatial_channel_attention', 'HCLLoss', 'hcl_level_loss', 'hcl_loss',
             'MGDLoss', 'mgd_loss']
 __all__ += ['DKDLoss', 'dkd_loss', 'dkd_warmup_factor', 'KDLoss', 'kd_loss', 'LDLoss',
-            'ld_loss']
+            'ld_loss', 'LDHeadLoss', 'finegrained_region']

@@ -107,10 +107,21 @@ class DKDLoss(nn.Module):
         loss_weight: multiplier of the loss, >= 0 (a warm-up hook may scale it over time,
             see :func:`dkd_warmup_factor`).
         reduction: ``'batchmean'``, ``'sum'`` or ``'none'`` (per-sample loss, shape (N,)).
+        return_terms: return ``{'tckd': ..., 'nckd': ...}`` (weighted, summing to the
+            loss) instead of their sum, so that ``kd_mmdet.ConfigurableDistiller`` logs
+            them as ``<loss name>_tckd`` / ``<loss name>_nckd``.
     """
 
+    #: Arguments that must share one shape; a dry run checks them before training
+    #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).
+    same_shape_inputs = ('preds_S', 'preds_T')
+    #: Rows are per sample, RoI or anchor, so their number depends on the input: the
+    #: dry run compares the class dimension only.
+    same_shape_start_dim = 1
+
     def __init__(self, alpha: float = 1.0, beta: float = 8.0, temperature: float = 4.0,
-                 loss_weight: float = 1.0, reduction: str = 'batchmean') -> None:
+                 loss_weight: float = 1.0, reduction: str = 'batchmean',
+                 return_terms: bool = False) -> None:
         super().__init__()
         check_positive(self, 'alpha', alpha, allow_zero=True)
         check_positive(self, 'beta', beta, allow_zero=True)
@@ -122,24 +133,24 @@ class DKDLoss(nn.Module):
         self.temperature = float(temperature)
         self.loss_weight = float(loss_weight)
         self.reduction = reduction
+        self.return_terms = bool(return_terms)
 
     def forward(self, preds_S: Tensor, preds_T: Tensor, gt_labels: Tensor,
-                return_terms: bool = False) -> Tensor | dict[str, Tensor]:
+                return_terms: bool | None = None) -> Tensor | dict[str, Tensor]:
         """Args:
             preds_S, preds_T: (N, C) logits of the same shape.
             gt_labels: integer labels with N elements, in [0, C).
-            return_terms: if True, return ``{'loss_tckd': w*alpha*TCKD, 'loss_nckd':
-                w*beta*NCKD}`` (they sum to the usual loss) for an algorithm that logs
-                them separately. Loss forward mappings cannot pass it: through a
-                distiller the loss is one tensor.
+            return_terms: overrides the constructor's ``return_terms`` for this call:
+                True gives ``{'tckd': w*alpha*TCKD, 'nckd': w*beta*NCKD}``, which sum to
+                the usual loss.
         """
         check_same_shape(self, preds_S, preds_T, ndim=2)
         self._check_labels(preds_S, gt_labels)
         tckd, nckd = dkd_loss(preds_S, preds_T, gt_labels, self.temperature, self.reduction)
         tckd = self.loss_weight * self.alpha * tckd
         nckd = self.loss_weight * self.beta * nckd
-        if return_terms:
-            return {'loss_tckd': tckd, 'loss_nckd': nckd}
+        if self.return_terms if return_terms is None else return_terms:
+            return {'tckd': tckd, 'nckd': nckd}
         return tckd + nckd
 
     def _check_labels(self, preds_S: Tensor, gt_labels: Tensor) -> None:

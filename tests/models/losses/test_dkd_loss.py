@@ -112,11 +112,11 @@ def test_return_terms_sum_to_loss():
     s, t, labels = random_batch(5)
     loss = DKDLoss(alpha=2.0, beta=3.0, loss_weight=0.5)
     terms = loss(s, t, labels, return_terms=True)
-    assert set(terms) == {'loss_tckd', 'loss_nckd'}
+    assert set(terms) == {'tckd', 'nckd'}
     tckd, nckd = dkd_loss(s, t, labels, 4.0)
-    assert terms['loss_tckd'].item() == pytest.approx(0.5 * 2.0 * tckd.item(), rel=1e-6)
-    assert terms['loss_nckd'].item() == pytest.approx(0.5 * 3.0 * nckd.item(), rel=1e-6)
-    assert (terms['loss_tckd'] + terms['loss_nckd']).item() == pytest.approx(
+    assert terms['tckd'].item() == pytest.approx(0.5 * 2.0 * tckd.item(), rel=1e-6)
+    assert terms['nckd'].item() == pytest.approx(0.5 * 3.0 * nckd.item(), rel=1e-6)
+    assert (terms['tckd'] + terms['nckd']).item() == pytest.approx(
         loss(s, t, labels).item(), rel=1e-6)
 
 
@@ -215,3 +215,12 @@ def test_warmup_factor():
     assert dkd_warmup_factor(3, 0) == 1.0
     with pytest.raises(ValueError, match='dkd_warmup_factor: epoch'):
         dkd_warmup_factor(-1, 20)
+
+
+def test_return_terms_from_constructor():
+    """return_terms=True at construction gives the dict a distiller logs per term."""
+    s, t, labels = random_batch(4)
+    terms = DKDLoss(beta=0.25, temperature=1.0, return_terms=True)(s, t, labels)
+    total = DKDLoss(beta=0.25, temperature=1.0)(s, t, labels)
+    assert set(terms) == {'tckd', 'nckd'}
+    assert (terms['tckd'] + terms['nckd']).item() == pytest.approx(total.item(), rel=1e-6)

@@ -1,4 +1,4 @@
-"""FGD, MGD and ReviewKD through tools/train.py: one epoch each on the tiny digits set."""
+"""FGD, MGD, ReviewKD, LD and DKD through tools/train.py: one epoch each on the tiny digits set."""
 import glob
 import json
 import math
@@ -20,6 +20,8 @@ METHODS = {
              for term in ('fg', 'bg', 'mask', 'global')]),
     'mgd': ('configs/mgd/mgd_fpn_gfl_digits.py', [f'distill.loss_mgd_fpn{i}' for i in LEVELS]),
     'reviewkd': ('configs/reviewkd/reviewkd_fpn_gfl_digits.py', ['distill.loss_reviewkd']),
+    'ld': ('configs/ld/ld_gfl_digits.py',
+           [f'distill.loss_ld_{term}' for term in ('main', 'vlr', 'kd')]),
 }
 
 
@@ -51,3 +53,32 @@ def test_one_epoch_logs_finite_terms_and_both_maps(method, tiny_digits, teacher,
     assert 0.0 <= metrics['coco/bbox_mAP'] <= 1.0
     # Same weights, same data, same eval: the teacher was really loaded.
     assert metrics['teacher.coco/bbox_mAP'] == last_val_metrics(teacher)['coco/bbox_mAP']
+
+
+@pytest.fixture(scope='module')
+def frcnn_teacher(tiny_digits, tmp_path_factory):
+    """A Faster R-CNN teacher trained one epoch on the tiny set; every detection kept."""
+    work = str(tmp_path_factory.mktemp('frcnn_teacher'))
+    run([sys.executable, 'tools/train.py', 'configs/toy/faster-rcnn_teacher_digits.py',
+         '--epochs', '1', '--work-dir', work, '--cfg-options',
+         'model.test_cfg.rcnn.score_thr=0.0', *data_options(tiny_digits)])
+    return work
+
+
+def test_dkd_on_roi_logits_one_epoch(tiny_digits, frcnn_teacher, tmp_path):
+    """DKD on Faster R-CNN RoI logits: TCKD and NCKD logged, finite; teacher really loaded."""
+    work = str(tmp_path / 'dkd')
+    run([sys.executable, 'tools/train.py', 'configs/dkd/dkd_faster-rcnn_digits.py',
+         '--epochs', '1', '--work-dir', work, '--cfg-options',
+         f'model.teacher_ckpt={frcnn_teacher}/epoch_1.pth',
+         'model.teacher.test_cfg.rcnn.score_thr=0.0',
+         'model.architecture.test_cfg.rcnn.score_thr=0.0',
+         'default_hooks.logger.interval=1', *data_options(tiny_digits)])
+    terms = ['distill.loss_dkd_tckd', 'distill.loss_dkd_nckd']
+    rows = train_rows(work)
+    assert len(rows) == 3
+    for row in rows:
+        assert {k for k in row if k.startswith('distill.')} == set(terms)
+        assert all(math.isfinite(row[t]) and row[t] >= 0 for t in terms), row
+    metrics = last_val_metrics(work)
+    assert metrics['teacher.coco/bbox_mAP'] == last_val_metrics(frcnn_teacher)['coco/bbox_mAP']

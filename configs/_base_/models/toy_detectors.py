@@ -66,7 +66,11 @@ _retina_head = dict(
                     target_stds=[1.0, 1.0, 1.0, 1.0]),
     loss_cls=dict(type='FocalLoss', use_sigmoid=True, gamma=2.0, alpha=0.25,
                   loss_weight=1.0),
-    loss_bbox=dict(type='L1Loss', loss_weight=1.0))
+    loss_bbox=dict(type='L1Loss', loss_weight=1.0),
+    # GroupNorm in the head's stacked convs (COCO RetinaNet has none): trained from
+    # scratch, the un-normalised 4-conv teacher head lagged its own 2-conv student
+    # (5.6 vs 12.0 mAP after 12 epochs). GFLHead has GN by default.
+    norm_cfg=dict(type='GN', num_groups=32, requires_grad=True))
 _retina = dict(
     _scope_='mmdet',
     type='RetinaNet',

@@ -52,6 +52,10 @@ class CWDLoss(nn.Module):
             RetinaNet configs, 10 in mmrazor 1.0's).
     """
 
+    #: Arguments that must share one shape; a dry run checks them before training
+    #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).
+    same_shape_inputs = ('preds_S', 'preds_T')
+
     def __init__(self, tau: float = 1.0, loss_weight: float = 1.0) -> None:
         super().__init__()
         check_positive(self, 'tau', tau)

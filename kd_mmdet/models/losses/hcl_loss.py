@@ -96,6 +96,10 @@ class HCLLoss(nn.Module):
         pool_sizes: sizes of the pooled maps, positive ints (official: 4, 2, 1).
     """
 
+    #: Arguments that must share one shape; a dry run checks them before training
+    #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).
+    same_shape_inputs = ('preds_S', 'preds_T')
+
     def __init__(self, loss_weight: float = 1.0,
                  pool_sizes: Sequence[int] = (4, 2, 1)) -> None:
         super().__init__()

@@ -77,6 +77,13 @@ class KDLoss(nn.Module):
             ``'none'`` (per-sample loss of shape (N,)).
     """
 
+    #: Arguments that must share one shape; a dry run checks them before training
+    #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).
+    same_shape_inputs = ('preds_S', 'preds_T')
+    #: Rows are per sample, RoI or anchor, so their number depends on the input: the
+    #: dry run compares the class dimension only.
+    same_shape_start_dim = 1
+
     def __init__(self, temperature: float = 1.0, loss_weight: float = 1.0,
                  reduction: str = 'batchmean') -> None:
         super().__init__()

@@ -62,6 +62,13 @@ class LDLoss(nn.Module):
         reduction: ``'mean'``, ``'sum'`` or ``'none'``, as in mmdet.
     """
 
+    #: Arguments that must share one shape; a dry run checks them before training
+    #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).
+    same_shape_inputs = ('pred', 'soft_label')
+    #: Rows are box edges of the head's locations, so their number depends on the
+    #: input: the dry run compares the bin dimension only.
+    same_shape_start_dim = 1
+
     def __init__(self, temperature: float = 10.0, loss_weight: float = 0.25,
                  reduction: str = 'mean') -> None:
         super().__init__()

@@ -48,6 +48,10 @@ class MGDLoss(nn.Module):
         loss_weight: extra multiplier of the loss, >= 0.
     """
 
+    #: Arguments that must share one shape; a dry run checks them before training
+    #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).
+    same_shape_inputs = ('preds_S', 'preds_T')
+
     def __init__(self, alpha_mgd: float = 2e-5, loss_weight: float = 1.0) -> None:
         super().__init__()
         check_positive(self, 'alpha_mgd', alpha_mgd, allow_zero=True)

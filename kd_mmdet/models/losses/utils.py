@@ -30,9 +30,23 @@ def check_reduction(owner, reduction: str, allowed: Tuple[str, ...]) -> None:
                          f'got {reduction!r}')
 
 
+def describe(value) -> str:
+    """A shape, or what a non-tensor is: ``(2, 64, 8, 8)``, ``tuple of 5 tensors``."""
+    if isinstance(value, Tensor):
+        return str(tuple(value.shape))
+    if isinstance(value, (list, tuple)):
+        kind = 'tensors' if all(isinstance(v, Tensor) for v in value) else 'items'
+        return f'{type(value).__name__} of {len(value)} {kind}'
+    return type(value).__name__
+
+
 def check_same_shape(owner, preds_S: Tensor, preds_T: Tensor,
                      ndim: Optional[int] = None) -> None:
     """Raise ``ValueError`` unless student and teacher tensors have one shape."""
+    if not isinstance(preds_S, Tensor) or not isinstance(preds_T, Tensor):
+        raise ValueError(f'{_name(owner)}: expected a student and a teacher tensor, got '
+                         f'{describe(preds_S)} and {describe(preds_T)} — a recorder of a '
+                         'module with several outputs needs data_idx')
     if ndim is not None and preds_S.dim() != ndim:
         raise ValueError(f'{_name(owner)}: expected {ndim}-d student input, got shape '
                          f'{tuple(preds_S.shape)}')

@@ -91,3 +91,12 @@ def test_half_precision_input_gives_finite_loss():
     s = (torch.randn(1, 2, 4, 4) * 50).to(torch.bfloat16)
     t = (torch.randn(1, 2, 4, 4) * 50).to(torch.bfloat16)
     assert torch.isfinite(cwd_loss(s, t, 1.0))
+
+
+def test_tuple_of_levels_names_what_it_got():
+    """A whole FPN tuple (data_idx forgotten) fails saying so, not with AttributeError."""
+    levels = tuple(torch.zeros(1, 2, 4, 4) for _ in range(5))
+    with pytest.raises(ValueError, match=r'CWDLoss: expected a student and a teacher tensor, '
+                                         r'got tuple of 5 tensors and tuple of 5 tensors '
+                                         r'.* needs data_idx'):
+        CWDLoss()(levels, levels)

@@ -11,9 +11,17 @@ Differences from ``mmrazor.SingleTeacherDistill`` (all other arguments are the s
   from the teacher's weights wherever names and shapes match, as FGD's official configs
   do ("inherit" initialisation, Yang et al. CVPR 2022). It runs in ``init_weights``,
   so ``load_from`` and ``resume`` still take precedence.
+- ``check_shapes``: at construction, one forward of student and teacher on a zero
+  image (under no_grad, in eval mode, with the random state restored) checks that
+  every loss declaring ``same_shape_inputs`` would receive tensors of one shape after
+  the connectors, so a missing connector fails before training, not in iteration 1.
+- ``save_teacher``: a frozen teacher loaded from ``teacher_ckpt`` is left out of the
+  state dict, hence out of every checkpoint (a ResNet-101 teacher is as large again as
+  a ResNet-50 student and its optimizer state together); loading a checkpoint without
+  teacher keys keeps the teacher from ``teacher_ckpt``, so ``resume`` still works.
 """
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.logging import MMLogger
@@ -109,17 +117,30 @@ class SingleTeacherDistill(_RazorSingleTeacherDistill):
         teacher_ckpt_strict: raise when the checkpoint does not fit the teacher exactly.
         inherit_from_teacher: student module names to start from the teacher's weights
             (e.g. ``('neck', 'bbox_head')``); tensors of other shapes keep their init.
+        check_shapes: run the dry-forward shape check at construction (see the module
+            docstring); False skips it.
+        save_teacher: keep the teacher's weights in the state dict (and checkpoints).
+            When False (the default) they are left out only if ``teacher_ckpt`` rebuilds
+            them exactly: a ``teacher_ckpt`` is given, ``teacher_trainable`` is False and
+            ``teacher_norm_eval`` is True (otherwise BN statistics move). Resuming then
+            assumes the ``teacher_ckpt`` file has not changed.
         **kwargs: everything mmrazor's ``SingleTeacherDistill`` takes.
     """
 
     def __init__(self, *args, teacher_ckpt: Optional[str] = None,
                  teacher_ckpt_strict: bool = True,
-                 inherit_from_teacher: Sequence[str] = (), **kwargs) -> None:
+                 inherit_from_teacher: Sequence[str] = (), check_shapes: bool = True,
+                 save_teacher: bool = False, **kwargs) -> None:
         super().__init__(*args, teacher_ckpt=None, **kwargs)
         if teacher_ckpt:
             load_teacher_checkpoint(self.teacher, teacher_ckpt, teacher_ckpt_strict,
                                     type(self).__name__)
             self.teacher._is_init = True
+        self.teacher_ckpt = teacher_ckpt
+        self.save_teacher = bool(save_teacher or not teacher_ckpt or self.teacher_trainable
+                                 or not self.teacher_norm_eval)
+        self._register_state_dict_hook(_drop_teacher_keys)
+        self._register_load_state_dict_pre_hook(_fill_teacher_keys, with_module=True)
         self.inherit_from_teacher = tuple(inherit_from_teacher)
         for prefix in self.inherit_from_teacher:  # fail at build time, not after init
             for model in (self.teacher, self.student):
@@ -129,6 +150,81 @@ class SingleTeacherDistill(_RazorSingleTeacherDistill):
                     raise ValueError(
                         f'{type(self).__name__}: inherit_from_teacher names {prefix!r}, '
                         'which the teacher or the student does not have') from None
+        if check_shapes:
+            self.check_distill_shapes()
+
+    def check_distill_shapes(self) -> None:
+        """Dry-run the student and the teacher and compare the recorded shapes.
+
+        The input is one zero image of 64 px (rounded up to the data preprocessor's
+        ``pad_size_divisor``) with the channels of its ``mean``; detectors get a data
+        sample with the image meta only. The models run in ``mode='tensor'`` in eval
+        mode under no_grad, so no BN statistic moves and no target is needed; the
+        random state, train/eval modes and recorder buffers are restored afterwards.
+        Losses whose inputs a tensor-mode forward does not record (e.g. ground truth)
+        are listed in the log and left to their own checks at the first iteration; a
+        model whose tensor mode fails is logged as unchecked.
+
+        Raises:
+            ValueError: from :meth:`ConfigurableDistiller.check_recorded_shapes`.
+        """
+        distiller = self.distiller
+        check = getattr(distiller, 'check_recorded_shapes', None)
+        losses = getattr(distiller, 'distill_losses', {})
+        if check is None or not any(getattr(loss, 'same_shape_inputs', ())
+                                    for loss in losses.values()):
+            return
+        name, logger = type(self).__name__, MMLogger.get_current_instance()
+        inputs, data_samples = self._dry_run_inputs()
+        modes = [(m, m.training) for m in self.modules()]
+        managers = (distiller.student_recorders, distiller.teacher_recorders)
+        try:
+            nn.Module.train(self, False)
+            with torch.no_grad(), torch.random.fork_rng(devices=[]):
+                with managers[0], managers[1]:
+                    for role, model in (('student', self.student),
+                                        ('teacher', self.teacher)):
+                        try:
+                            model(inputs, data_samples, mode='tensor')
+                        except Exception as e:  # the check must not block training
+                            logger.warning(
+                                f'{name}: shape check skipped: the {role} '
+                                f'({type(model).__name__}) fails a tensor-mode forward '
+                                f'of a {tuple(inputs.shape)} zero input ({e!r})')
+                            return
+                skipped = check(name, f'a dry forward of a {tuple(inputs.shape)} zero '
+                                'input at construction (check_shapes=False skips it)')
+        finally:
+            for module, mode in modes:
+                module.training = mode
+            for manager in managers:
+                for recorder in manager.recorders.values():
+                    recorder.reset_data_buffer()
+        logger.info(f'{name}: recorded shapes checked on a {tuple(inputs.shape)} zero '
+                    'input' + (f'; not recorded without targets, so unchecked: '
+                               f'{", ".join(skipped)}' if skipped else ''))
+
+    def _dry_run_inputs(self) -> Tuple[torch.Tensor, Optional[List[Any]]]:
+        """A zero batch of one image, and image-meta data samples for mmdet detectors."""
+        prep = getattr(self.student, 'data_preprocessor', None)
+        divisor = int(getattr(prep, 'pad_size_divisor', 1) or 1)
+        size = -(-64 // divisor) * divisor
+        mean = getattr(prep, 'mean', None)
+        channels = mean.numel() if isinstance(mean, torch.Tensor) else 3
+        device = next(self.student.parameters()).device
+        inputs = torch.zeros(1, channels, size, size, device=device)
+        data_samples = None
+        try:
+            from mmdet.models.detectors import BaseDetector
+            from mmdet.structures import DetDataSample
+        except ImportError:
+            return inputs, data_samples
+        if isinstance(self.student, BaseDetector):
+            shape = (size, size)
+            data_samples = [DetDataSample(metainfo=dict(
+                img_shape=shape, ori_shape=shape, pad_shape=shape, batch_input_shape=shape,
+                scale_factor=(1.0, 1.0)))]
+        return inputs, data_samples
 
     def init_weights(self) -> None:
         super().init_weights()
@@ -139,3 +235,32 @@ class SingleTeacherDistill(_RazorSingleTeacherDistill):
                 f'{type(self).__name__}: inherited {len(copied)} tensors from the teacher '
                 f'({", ".join(self.inherit_from_teacher)}); {len(skipped)} kept their '
                 f'init for shape mismatch')
+
+
+def _drop_teacher_keys(module: SingleTeacherDistill, state_dict: Dict[str, Any],
+                       prefix: str, local_metadata: Dict) -> None:
+    """State-dict hook: leave out ``teacher.*`` unless the teacher must be saved."""
+    if module.save_teacher:
+        return
+    teacher = prefix + 'teacher.'
+    for key in [k for k in state_dict if k.startswith(teacher)]:
+        del state_dict[key]
+    metadata = getattr(state_dict, '_metadata', None)
+    if metadata is not None:
+        for key in [k for k in metadata if (k + '.').startswith(teacher)]:
+            del metadata[key]
+
+
+def _fill_teacher_keys(module: SingleTeacherDistill, state_dict: Dict[str, Any],
+                       prefix: str, *args) -> None:
+    """Load pre-hook: a state dict without any ``teacher.*`` key (one saved with
+    ``save_teacher=False``) gets the current teacher's, which ``teacher_ckpt`` set.
+    Without a ``teacher_ckpt`` the keys stay missing and the loader reports them."""
+    teacher = prefix + 'teacher.'
+    if not module.teacher_ckpt or any(k.startswith(teacher) for k in state_dict):
+        return
+    for key, value in module.teacher.state_dict().items():
+        state_dict[teacher + key] = value
+    MMLogger.get_current_instance().info(
+        f'{type(module).__name__}: the loaded state dict has no teacher weights; the '
+        f'teacher keeps those of teacher_ckpt {module.teacher_ckpt!r}')

@@ -107,3 +107,115 @@ def test_inherit_skips_other_shapes():
 def test_inherit_unknown_module_fails_at_build():
     with pytest.raises(ValueError, match="inherit_from_teacher names 'nekc'"):
         build(inherit_from_teacher=('nekc',))
+
+
+# ---- dry-run shape check ------------------------------------------------------------
+def without_connectors(cfg):
+    cfg.distiller.connectors = None
+    for mapping in cfg.distiller.loss_forward_mappings.values():
+        mapping.preds_S.pop('connector')
+    return cfg
+
+
+def test_missing_connector_fails_at_build_with_both_shapes():
+    """64-channel student FPN vs 128-channel teacher FPN, no connector: build fails."""
+    with pytest.raises(ValueError, match=r"SingleTeacherDistill: loss_cwd_fpn0 \(CWDLoss\) "
+                                         r"needs preds_S and preds_T of one shape, but would "
+                                         r"get preds_S = student 'fpn'\[0\] \(1, 64, 8, 8\) "
+                                         r"and preds_T = teacher 'fpn'\[0\] "
+                                         r"\(1, 128, 8, 8\)"):
+        init_default_scope('mmrazor')
+        MODELS.build(without_connectors(algorithm_cfg()))
+
+
+def test_check_shapes_false_skips_the_dry_run():
+    """The opt-out builds the same mis-paired model (it would fail at its first step)."""
+    init_default_scope('mmrazor')
+    model = MODELS.build(without_connectors(algorithm_cfg(check_shapes=False)))
+    assert model.distiller.connectors is not None
+
+
+def test_wrong_connector_and_level_index_fail_at_build():
+    """A connector of the wrong width and a level the FPN does not have are named."""
+    bad_connector = algorithm_cfg()
+    bad_connector.distiller.connectors.fpn2.in_channel = 32
+    with pytest.raises(ValueError, match=r"connector 'fpn2' \(ConvModuleConnector\) fails "
+                                         r"on student 'fpn'\[2\] \(1, 64, 2, 2\)"):
+        init_default_scope('mmrazor')
+        MODELS.build(bad_connector)
+    bad_level = algorithm_cfg()
+    bad_level.distiller.loss_forward_mappings.loss_cwd_fpn4.preds_T.data_idx = 5
+    with pytest.raises(ValueError, match=r"\['loss_cwd_fpn4'\]\['preds_T'\] = teacher "
+                                         r"'fpn'\[5\]: data_idx is illegal"):
+        init_default_scope('mmrazor')
+        MODELS.build(bad_level)
+
+
+def test_dry_run_changes_no_state():
+    """Weights, BN statistics, train/eval modes, random state and recorders: untouched."""
+    model = build(check_shapes=False)
+    model.train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    modes = [m.training for m in model.modules()]
+    rng = torch.get_rng_state()
+    model.check_distill_shapes()
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert [m.training for m in model.modules()] == modes
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    recorders = [*model.distiller.student_recorders.recorders.values(),
+                 *model.distiller.teacher_recorders.recorders.values()]
+    assert all(r.data_buffer == [] for r in recorders)
+
+
+def test_dry_run_with_checks_builds_the_same_model():
+    """Seeded builds with and without the check give identical weights."""
+    torch.manual_seed(3)
+    checked = build(check_shapes=True).state_dict()
+    torch.manual_seed(3)
+    unchecked = build(check_shapes=False).state_dict()
+    assert all(torch.equal(v, unchecked[k]) for k, v in checked.items())
+
+
+# ---- teacher left out of checkpoints ------------------------------------------------
+def teacher_keys(state_dict):
+    return [k for k in state_dict if k.startswith('teacher.')]
+
+
+def test_teacher_left_out_of_state_dict_by_default(teacher_ckpt):
+    """A frozen teacher rebuilt from teacher_ckpt is not saved; save_teacher keeps it."""
+    path, expected = teacher_ckpt
+    state = build(teacher_ckpt=path).state_dict()
+    assert teacher_keys(state) == [] and any(k.startswith('architecture.') for k in state)
+    assert any(k.startswith('distiller.connectors.') for k in state)
+    kept = build(teacher_ckpt=path, save_teacher=True).state_dict()
+    assert len(teacher_keys(kept)) == len(expected)
+
+
+@pytest.mark.parametrize('overrides', [dict(teacher_ckpt=None),
+                                       dict(teacher_trainable=True),
+                                       dict(teacher_norm_eval=False)])
+def test_teacher_saved_when_teacher_ckpt_cannot_rebuild_it(teacher_ckpt, overrides):
+    """No teacher_ckpt, a trained teacher or moving BN statistics: the teacher is saved."""
+    overrides = dict(dict(teacher_ckpt=teacher_ckpt[0]), **overrides)
+    assert teacher_keys(build(**overrides).state_dict())
+
+
+def test_teacher_less_state_dict_loads_strictly_and_keeps_teacher_ckpt(teacher_ckpt):
+    """Loading a checkpoint without teacher keys: strict load works, teacher unchanged."""
+    path, expected = teacher_ckpt
+    model = build(teacher_ckpt=path)
+    state = {k: v.clone() for k, v in model.state_dict().items()
+             if not k.startswith('teacher.')}
+    state['architecture.backbone.conv1.weight'].fill_(0.5)
+    model.load_state_dict(state, strict=True)
+    assert (model.student.backbone.conv1.weight == 0.5).all()
+    for name, value in model.teacher.state_dict().items():
+        assert torch.equal(value, expected[name]), name
+
+
+def test_teacher_less_state_dict_without_teacher_ckpt_reports_missing_keys():
+    """Nothing can fill the teacher then: a strict load names its keys as missing."""
+    model = build()
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith('teacher.')}
+    with pytest.raises(RuntimeError, match=r'Missing key\(s\)[^"]*"teacher\.backbone'):
+        model.load_state_dict(state, strict=True)

@@ -111,8 +111,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     kept, dropped = split_state_dict(state_dict, args.keep_prefix, args.drop_prefix)
     if not kept:
         parts = sorted({k.split('.', 1)[0] + '.' for k in state_dict})
+        hint = ('a frozen teacher is saved only with save_teacher=True; its weights are '
+                'those of the teacher_ckpt of the config' if args.keep_prefix == 'teacher.'
+                else 'is it a distillation checkpoint?')
         print(f'export_student: no key of {args.checkpoint} starts with {args.keep_prefix!r} '
-              f'(its parts: {parts}); is it a distillation checkpoint?', file=sys.stderr)
+              f'(its parts: {parts}); {hint}', file=sys.stderr)
         return 1
     # Own storage per tensor: a view would save the whole storage it looks into.
     kept = OrderedDict((k, v.detach().clone() if torch.is_tensor(v) else v)

@@ -45,3 +45,13 @@ def test_is_plain_refuses_what_weights_only_cannot_read():
     assert not export.is_plain(dict(epoch=np.int64(3)))
     assert not export.is_plain(dict(score=np.float64(0.5)))  # a float subclass
     assert not export.is_plain([np.zeros(2)])
+
+
+def test_teacher_export_of_a_teacher_less_checkpoint_says_why(tmp_path, capsys):
+    """Checkpoints leave a frozen teacher out by default: the refusal says where it is."""
+    state = {k: v for k, v in distill_state_dict().items() if not k.startswith('teacher.')}
+    torch.save(dict(state_dict=state), tmp_path / 'epoch_1.pth')
+    code = export.main([str(tmp_path / 'epoch_1.pth'), str(tmp_path / 'teacher.pth'),
+                        '--keep-prefix', 'teacher.'])
+    assert code == 1 and not (tmp_path / 'teacher.pth').exists()
+    assert 'save_teacher=True' in capsys.readouterr().err

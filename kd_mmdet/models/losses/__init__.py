@@ -7,6 +7,8 @@ from .dkd_loss import DKDLoss, dkd_loss, dkd_warmup_factor
 from .kd_loss import KDLoss, kd_loss
 from .ld_head_loss import LDHeadLoss, finegrained_region
 from .ld_loss import LDLoss, ld_loss
+from .logsum_loss import LogSumLoss, logsum_loss
+from .ofa_loss import OFALoss, ofa_loss
 
 __all__ = ['CWDLoss', 'cwd_loss']
 __all__ += ['FGDLoss', 'GcBlock', 'fgd_focal_losses', 'fgd_masks',
@@ -14,3 +16,4 @@ __all__ += ['FGDLoss', 'GcBlock', 'fgd_focal_losses', 'fgd_masks',
             'MGDLoss', 'mgd_loss']
 __all__ += ['DKDLoss', 'dkd_loss', 'dkd_warmup_factor', 'KDLoss', 'kd_loss', 'LDLoss',
             'ld_loss', 'LDHeadLoss', 'finegrained_region']
+__all__ += ['LogSumLoss', 'logsum_loss', 'OFALoss', 'ofa_loss']

@@ -1,5 +1,7 @@
+from .bld import BlockwiseLogitDistill
 from .roi_head_distill import RoIHeadDistill
 from .single_teacher_distill import (SingleTeacherDistill, inherit_weights,
                                      load_teacher_checkpoint)
 
-__all__ = ['RoIHeadDistill', 'SingleTeacherDistill', 'inherit_weights', 'load_teacher_checkpoint']
+__all__ = ['BlockwiseLogitDistill', 'RoIHeadDistill', 'SingleTeacherDistill', 'inherit_weights',
+           'load_teacher_checkpoint']

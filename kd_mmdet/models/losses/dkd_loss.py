@@ -17,22 +17,27 @@ from .kd_loss import BATCH_REDUCTIONS, kl_rows, reduce_batch
 from .utils import check_positive, check_reduction, check_same_shape
 
 
-def _split_target(z: Tensor, gt_mask: Tensor) -> tuple[Tensor, Tensor]:
-    """Logits (N, C) -> (target logit (N,), non-target logits (N, C - 1), class order kept)."""
-    N, C = z.shape
-    return z[gt_mask], z[~gt_mask].reshape(N, C - 1)
+def _split_target(z: Tensor, labels: Tensor, gt_mask: Tensor) -> tuple[Tensor, Tensor]:
+    """Logits (N, C) -> (target logit (N,), log-sum-exp of the non-target logits (N,)).
+
+    A gather and a masked fill rather than boolean indexing (``z[gt_mask]``), which goes
+    through ``nonzero`` and made the loss 4x slower than mmrazor's on CPU at 256 x 1000.
+    """
+    z_target = z.gather(1, labels[:, None]).squeeze(1)
+    lse_other = torch.logsumexp(z.masked_fill(gt_mask, float('-inf')), dim=1)
+    return z_target, lse_other
 
 
-def _log_binary(z: Tensor, gt_mask: Tensor) -> Tensor:
+def _log_binary(z_target: Tensor, lse_other: Tensor) -> Tensor:
     """log b = [log p_t, log(1 - p_t)] of softmax(z), shape (N, 2), without forming 1 - p_t.
 
     ``log(1 - p_t)`` is the log-sum-exp of the non-target logits minus that of all logits,
     which stays finite when :math:`p_t` rounds to 1 (the official ``log(cat(...))`` gives
-    ``-inf`` there, and an infinite loss at logits of ±1e4).
+    ``-inf`` there, and an infinite loss at logits of ±1e4). The log-sum-exp of all logits
+    is ``logaddexp(z_t, lse_other)``: no second pass over the (N, C) logits.
     """
-    z_target, z_other = _split_target(z, gt_mask)
-    log_norm = torch.logsumexp(z, dim=1)
-    return torch.stack([z_target - log_norm, torch.logsumexp(z_other, dim=1) - log_norm], 1)
+    log_norm = torch.logaddexp(z_target, lse_other)
+    return torch.stack([z_target - log_norm, lse_other - log_norm], 1)
 
 
 def dkd_loss(preds_S: Tensor, preds_T: Tensor, gt_labels: Tensor, temperature: float = 1.0,
@@ -49,8 +54,9 @@ def dkd_loss(preds_S: Tensor, preds_T: Tensor, gt_labels: Tensor, temperature: f
 
     and per sample :math:`\mathrm{KD} = \mathrm{TCKD} + (1 - p^T_t)\,\mathrm{NCKD}`
     (paper, eq. 1). The official code (and mmrazor 1.0) masks the target by subtracting
-    1000 from its logit before the softmax; here the target column is removed instead,
-    which equals it for ordinary logits and stays exact when :math:`|z/T|` nears 1000.
+    1000 from its logit before the softmax; here the target is excluded exactly (its
+    weight in the non-target softmax is 0), which equals it for ordinary logits and stays
+    exact when :math:`|z/T|` nears 1000.
     Computed in fp32, so fp16/bf16 logits neither overflow nor lose the mask.
 
     Args:
@@ -64,14 +70,20 @@ def dkd_loss(preds_S: Tensor, preds_T: Tensor, gt_labels: Tensor, temperature: f
     Returns:
         ``(tckd, nckd)``, each already multiplied by :math:`T^2` and reduced.
     """
-    gt_mask = F.one_hot(gt_labels.reshape(-1).long(), preds_S.size(1)).bool()
+    labels = gt_labels.reshape(-1).long()
+    gt_mask = F.one_hot(labels, preds_S.size(1)).bool()
     s = preds_S.float() / temperature
     t = preds_T.detach().float() / temperature
+    s_target, s_other = _split_target(s, labels, gt_mask)
+    t_target, t_other = _split_target(t, labels, gt_mask)
 
-    tckd = kl_rows(_log_binary(t, gt_mask), _log_binary(s, gt_mask))
-    log_q_S = F.log_softmax(_split_target(s, gt_mask)[1], dim=1)
-    log_q_T = F.log_softmax(_split_target(t, gt_mask)[1], dim=1)
-    nckd = kl_rows(log_q_T, log_q_S)
+    tckd = kl_rows(_log_binary(t_target, t_other), _log_binary(s_target, s_other))
+    # Softmax over the non-target classes, log q_c = z_c - logsumexp_{k != t} z_k. The
+    # target column is kept (finite, whatever its logit) and weighted by q^T_t = 0.
+    log_q_S = s - s_other[:, None]
+    log_q_T = t - t_other[:, None]
+    q_T = log_q_T.masked_fill(gt_mask, float('-inf')).exp()
+    nckd = (q_T * (log_q_T - log_q_S)).sum(dim=1)
 
     scale = temperature**2
     return reduce_batch(tckd * scale, reduction), reduce_batch(nckd * scale, reduction)

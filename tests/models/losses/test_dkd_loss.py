@@ -156,6 +156,22 @@ def test_nckd_ignores_the_target_logit_even_when_extreme():
     torch.testing.assert_close(nckd_extreme, nckd)
 
 
+def test_nckd_gradient_at_the_target_logit_is_zero():
+    """NCKD is a function of the non-target logits only: its gradient with respect to the
+    student's target logit is exactly 0, at ordinary and at extreme target logits."""
+    s, t, labels = random_batch(10, N=3, C=5)
+    rows = torch.arange(3)
+    for target_logit in (None, 1e4, -1e4):
+        s_in = s.clone()
+        if target_logit is not None:
+            s_in[rows, labels] = target_logit
+        s_in.requires_grad_()
+        _, nckd = dkd_loss(s_in, t, labels, 2.0)
+        nckd.backward()
+        assert torch.all(s_in.grad[rows, labels] == 0)
+        assert torch.isfinite(s_in.grad).all() and s_in.grad.abs().sum() > 0
+
+
 def test_extreme_logits_give_finite_loss_and_gradient():
     """Logits of ±1e4 (p_t rounding to 0 or 1) give a finite loss and gradient."""
     s = torch.tensor([[1e4, -1e4, 0.0, 5.0], [-1e4, 1e4, 1e4, 0.0]], requires_grad=True)

@@ -74,7 +74,9 @@ def fgd_masks(gt_bboxes: Sequence[Tensor], batch_input_shape: Tuple[int, int],
         in_rows = (rows >= top[:, None]) & (rows <= bottom[:, None])  # (K, H)
         in_cols = (cols >= left[:, None]) & (cols <= right[:, None])  # (K, W)
         inside = in_rows[:, :, None] & in_cols[:, None, :] & valid[:, None, None]
-        per_box = inside * scale[:, None, None]  # (K, H, W)
+        # where, not a product: an inverted box one cell off has scale 1/0 = inf, and
+        # inf * 0 would be NaN.
+        per_box = torch.where(inside, scale[:, None, None], 0.0)  # (K, H, W)
         # A zero map first: max over overlapping boxes, and all-zero without boxes.
         zero = per_box.new_zeros(1, H, W)
         masks_fg.append(torch.cat([zero, per_box]).amax(dim=0))
@@ -333,7 +335,10 @@ class FGDLoss(nn.Module):
                              'data_samples')
         gt_bboxes = [getattr(b, 'tensor', b) for b in gt_bboxes]  # mmdet HorizontalBoxes
         self._check_inputs(preds_S, preds_T, gt_bboxes, batch_input_shape)
-        preds_T = preds_T.detach()
+        # fp32 throughout: the align conv and GcBlocks hold fp32 weights, which refuse
+        # fp16/bf16 maps outside autocast, and the squared errors of maps near ±1e4
+        # overflow fp16.
+        preds_S, preds_T = preds_S.float(), preds_T.detach().float()
         if self.align is not None:
             preds_S = self.align(preds_S)
         N, _, H, W = preds_T.shape

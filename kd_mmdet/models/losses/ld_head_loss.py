@@ -145,7 +145,8 @@ class LDHeadLoss(nn.Module):
         bins = bbox_preds_S[0].size(1) // 4
         cls_S, cls_T = _flatten_levels(cls_scores_S), _flatten_levels(cls_scores_T)
         reg_S, reg_T = _flatten_levels(bbox_preds_S), _flatten_levels(bbox_preds_T)
-        zero = sum(r.sum() for r in reg_S) * 0.0
+        # In fp32: an fp16 sum of the maps overflows to inf, and inf * 0 is NaN.
+        zero = sum(r.float().sum() for r in reg_S) * 0.0
         losses: Dict[str, Tensor] = {}
 
         pos = [(lab >= 0) & (lab < num_classes) for lab in labels]

@@ -392,3 +392,22 @@ def test_configurable_distiller_feeds_data_samples_from_a_recorder():
     losses = distiller.compute_distill_losses()
     assert set(losses) == {'loss_fgd_fg', 'loss_fgd_bg', 'loss_fgd_mask', 'loss_fgd_global'}
     assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_inverted_box_one_cell_off_covers_nothing_without_nan():
+    """y2 < y1 by one grid row: 1 / (bottom - top + 1) is 1/0, yet the masks stay finite."""
+    fg, bg = fgd_masks([torch.tensor([[0., 2., 0., 0.]])], (8, 8), (4, 1))
+    assert torch.equal(fg, torch.zeros(1, 4, 1))
+    assert torch.allclose(bg, torch.full((1, 4, 1), 0.25))
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_low_precision_maps_computed_in_fp32(dtype):
+    """fp16/bf16 maps with an align conv (fp32 weights) give finite fp32 terms."""
+    torch.manual_seed(0)
+    loss = FGDLoss(student_channels=3, teacher_channels=4)
+    s = (torch.randn(2, 3, 4, 4) * 1e4).to(dtype)
+    t = (torch.randn(2, 4, 4, 4) * 1e4).to(dtype)
+    out = loss(s, t, gt_bboxes=[torch.tensor([[0., 0., 16., 16.]]), torch.zeros(0, 4)],
+               batch_input_shape=(32, 32))
+    assert all(v.dtype == torch.float32 and torch.isfinite(v) for v in out.values())

@@ -162,6 +162,15 @@ def test_no_gt_boxes_gives_zero_terms():
     assert all(v.item() == 0.0 for v in out.values())
 
 
+def test_fp16_maps_at_extreme_values_give_finite_terms():
+    """fp16 edge logits of -1e4 (their fp16 sum overflows): finite terms, no NaN."""
+    inp, _, _ = head_inputs()
+    for key in ('cls_scores_S', 'bbox_preds_S', 'cls_scores_T', 'bbox_preds_T'):
+        inp[key] = [torch.full_like(t, -1e4, dtype=torch.float16) for t in inp[key]]
+    out = LDHeadLoss()(**inp)
+    assert all(torch.isfinite(v) for v in out.values()), out
+
+
 def test_imitation_on_finegrained_region():
     """`im` is the MSE of student and teacher features over the fine-grained locations."""
     inp, _, _ = head_inputs(seed=4)

@@ -1,0 +1,24 @@
+# BLD (Yu et al., arXiv 2411.01547): stepping stones N_i = teacher stages after i o C_i o
+# student stages <= i for i in (0, 1); L = alpha*L_task + beta*L_distill + gamma*L_cross over
+# the student and every N_i, KD at T=4.0 (kd_mmdet.BlockwiseLogitDistill). The paper has
+# no public code; alpha = beta = gamma = 1 are our choice. CIFAR-100.
+_base_ = ['../../_base_/cls_pair_cifar100.py']
+
+stages = (0, 1)
+model = dict(
+    _scope_='mmrazor',
+    type='kd_mmdet.BlockwiseLogitDistill',
+    architecture=_base_.student,
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt,
+    stages=stages,
+    # C_i: 1x1 conv + BN + ReLU from student stage i to the teacher's stage-i channels.
+    connectors=[dict(type='mmrazor.ConvModuleConnector',
+                     in_channel=_base_.student_channels[i],
+                     out_channel=_base_.teacher_channels[i], kernel_size=1,
+                     norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'))
+                for i in stages],
+    task_weight=1.0,
+    distill_weight=1.0,
+    cross_weight=1.0,
+    temperature=4.0)

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from kd_mmdet.registry import MODELS
 
 from .kd_loss import BATCH_REDUCTIONS, kl_rows, reduce_batch
-from .utils import check_positive, check_reduction, check_same_shape
+from .utils import check_labels, check_positive, check_reduction, check_same_shape
 
 
 def _split_target(z: Tensor, labels: Tensor, gt_mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -166,16 +166,7 @@ class DKDLoss(nn.Module):
         return tckd + nckd
 
     def _check_labels(self, preds_S: Tensor, gt_labels: Tensor) -> None:
-        N, C = preds_S.shape
-        name = type(self).__name__
-        if C < 2:
-            raise ValueError(f'{name}: needs at least 2 classes, got logits '
+        if preds_S.shape[1] < 2:
+            raise ValueError(f'{type(self).__name__}: needs at least 2 classes, got logits '
                              f'{tuple(preds_S.shape)}')
-        if gt_labels.is_floating_point() or gt_labels.is_complex() or gt_labels.numel() != N:
-            raise ValueError(f'{name}: gt_labels must be an integer tensor with one label '
-                             f'per row of the logits {tuple(preds_S.shape)}, got '
-                             f'{gt_labels.dtype} of shape {tuple(gt_labels.shape)}')
-        if N and (gt_labels.min() < 0 or gt_labels.max() >= C):
-            raise ValueError(f'{name}: gt_labels must lie in [0, {C}) for logits '
-                             f'{tuple(preds_S.shape)}, got range [{int(gt_labels.min())}, '
-                             f'{int(gt_labels.max())}]')
+        check_labels(self, preds_S, gt_labels)

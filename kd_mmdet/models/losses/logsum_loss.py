@@ -54,6 +54,9 @@ class LogSumLoss(nn.Module):
         loss_weight: multiplier, >= 0 (official 2: their code returns ``2 * log(...)``).
     """
 
+    #: Arguments that must share one shape (checked by the distiller's dry run).
+    same_shape_inputs = ('preds_S', 'preds_T')
+
     def __init__(self, alpha: float = 4.0, eps: float = 1e-12, loss_weight: float = 1.0
                  ) -> None:
         super().__init__()

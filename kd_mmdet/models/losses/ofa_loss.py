@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from kd_mmdet.registry import MODELS
 
 from .kd_loss import BATCH_REDUCTIONS, reduce_batch
-from .utils import check_positive, check_reduction, check_same_shape
+from .utils import check_labels, check_positive, check_reduction, check_same_shape
 
 
 def ofa_loss(preds_S: Tensor, preds_T: Tensor, gt_labels: Tensor, eps: float = 1.0,
@@ -64,20 +64,6 @@ def ofa_loss(preds_S: Tensor, preds_T: Tensor, gt_labels: Tensor, eps: float = 1
     return reduce_batch(-(weight * log_p_S).sum(dim=1), reduction)
 
 
-def check_labels(owner, preds_S: Tensor, gt_labels: Tensor) -> None:
-    """Raise ``ValueError`` unless ``gt_labels`` holds one class index in [0, C) per row."""
-    N, C = preds_S.shape
-    name = type(owner).__name__
-    if gt_labels.is_floating_point() or gt_labels.is_complex() or gt_labels.numel() != N:
-        raise ValueError(f'{name}: gt_labels must be an integer tensor with one label per '
-                         f'row of the logits {tuple(preds_S.shape)}, got {gt_labels.dtype} '
-                         f'of shape {tuple(gt_labels.shape)}')
-    if N and (gt_labels.min() < 0 or gt_labels.max() >= C):
-        raise ValueError(f'{name}: gt_labels must lie in [0, {C}) for logits '
-                         f'{tuple(preds_S.shape)}, got range [{int(gt_labels.min())}, '
-                         f'{int(gt_labels.max())}]')
-
-
 @MODELS.register_module()
 class OFALoss(nn.Module):
     """Target-enhanced OFA loss (module form for ``ConfigurableDistiller``).
@@ -90,6 +76,11 @@ class OFALoss(nn.Module):
             branches, ``kd_loss_weight`` 1 for the final logits).
         reduction: ``'batchmean'``, ``'sum'`` or ``'none'`` (per-sample loss, shape (N,)).
     """
+
+    #: Arguments that must share one shape (checked by the distiller's dry run); the
+    #: rows are per sample, so only the class dimension is compared.
+    same_shape_inputs = ('preds_S', 'preds_T')
+    same_shape_start_dim = 1
 
     def __init__(self, eps: float = 1.0, temperature: float = 1.0, loss_weight: float = 1.0,
                  reduction: str = 'batchmean') -> None:

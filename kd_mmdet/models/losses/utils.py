@@ -56,3 +56,17 @@ def check_same_shape(owner, preds_S: Tensor, preds_T: Tensor,
             hint = ' — add a connector that maps the student channels to the teacher\'s'
         raise ValueError(f'{_name(owner)}: student {tuple(preds_S.shape)} vs teacher '
                          f'{tuple(preds_T.shape)}{hint}')
+
+
+def check_labels(owner, preds_S: Tensor, gt_labels: Tensor) -> None:
+    """Raise ``ValueError`` unless ``gt_labels`` holds one class index in [0, C) per row of
+    the (N, C) logits ``preds_S``."""
+    N, C = preds_S.shape
+    if gt_labels.is_floating_point() or gt_labels.is_complex() or gt_labels.numel() != N:
+        raise ValueError(f'{_name(owner)}: gt_labels must be an integer tensor with one label '
+                         f'per row of the logits {tuple(preds_S.shape)}, got '
+                         f'{gt_labels.dtype} of shape {tuple(gt_labels.shape)}')
+    if N and (gt_labels.min() < 0 or gt_labels.max() >= C):
+        raise ValueError(f'{_name(owner)}: gt_labels must lie in [0, {C}) for logits '
+                         f'{tuple(preds_S.shape)}, got range [{int(gt_labels.min())}, '
+                         f'{int(gt_labels.max())}]')

@@ -1,5 +1,6 @@
 """BLD — Yu et al., "Decoupling Dark Knowledge via Block-wise Logit Distillation for
-Feature-level Alignment", arXiv 2411.01547 (2024). https://arxiv.org/abs/2411.01547
+Feature-level Alignment", IEEE Transactions on Artificial Intelligence 2024.
+https://arxiv.org/abs/2411.01547
 
 Block-wise logit distillation builds *stepping-stone* models between student and
 teacher: for a stage ``i`` of the student,

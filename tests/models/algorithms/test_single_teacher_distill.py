@@ -219,3 +219,69 @@ def test_teacher_less_state_dict_without_teacher_ckpt_reports_missing_keys():
     state = {k: v for k, v in model.state_dict().items() if not k.startswith('teacher.')}
     with pytest.raises(RuntimeError, match=r'Missing key\(s\)[^"]*"teacher\.backbone'):
         model.load_state_dict(state, strict=True)
+
+
+# ---- how much of the teacher runs -----------------------------------------------------
+def toy_batch(model, seed=0):
+    """Two 96 px images with one box each, preprocessed for a training step."""
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    gen = torch.Generator().manual_seed(seed)
+    samples = []
+    for box in ([10., 12., 50., 60.], [30., 20., 90., 70.]):
+        sample = DetDataSample(metainfo=dict(img_shape=(96, 96), ori_shape=(96, 96),
+                                             scale_factor=(1.0, 1.0)))
+        sample.gt_instances = InstanceData(bboxes=torch.tensor([box]),
+                                           labels=torch.tensor([3]))
+        samples.append(sample)
+    images = [torch.randint(0, 256, (3, 96, 96), dtype=torch.uint8, generator=gen)
+              for _ in samples]
+    return model.data_preprocessor(dict(inputs=images, data_samples=samples), True)
+
+
+def same_losses(got, expected):
+    """Equal keys and tensors (GFL's task losses are lists over the levels)."""
+    assert set(got) == set(expected)
+    for key, value in expected.items():
+        values = value if isinstance(value, list) else [value]
+        others = got[key] if isinstance(got[key], list) else [got[key]]
+        assert all(torch.equal(a, b) for a, b in zip(others, values, strict=True)), key
+
+
+def test_teacher_forward_modes_skip_the_head_and_keep_the_losses():
+    """CWD on the FPN: 'auto' resolves to 'feat', whose step never runs the teacher's
+    head; 'feat' and 'tensor' give exactly the losses of mmrazor's loss-mode step."""
+    torch.manual_seed(0)
+    model = build()
+    assert model.teacher_forward == 'feat'
+    calls = []
+    model.teacher.bbox_head.register_forward_hook(lambda *args: calls.append(1))
+    model.train()
+    data = toy_batch(model)
+    model.teacher_forward = 'loss'
+    expected = model(**data, mode='loss')
+    assert calls == [1]
+    model.teacher_forward = 'feat'
+    same_losses(model(**data, mode='loss'), expected)
+    assert calls == [1]
+    model.teacher_forward = 'tensor'
+    same_losses(model(**data, mode='loss'), expected)
+
+
+@pytest.mark.parametrize('config', ['configs/cwd/cwd_cls-head_gfl_digits.py',
+                                    'configs/ld/ld_gfl_digits.py'])
+def test_auto_keeps_loss_mode_for_head_recorders(config):
+    """Recorders on the teacher's head: 'auto' keeps mmrazor's full forward."""
+    cfg = copy.deepcopy(Config.fromfile(osp.join(REPO, config)).model)
+    cfg.teacher_ckpt = None
+    init_default_scope('mmrazor')
+    assert MODELS.build(cfg).teacher_forward == 'loss'
+
+
+def test_bad_teacher_forward_rejected():
+    """An unknown mode, and a loss-free mode for a trainable teacher, fail at build."""
+    with pytest.raises(ValueError, match="teacher_forward must be one of .*'fast'"):
+        build(teacher_forward='fast')
+    with pytest.raises(ValueError, match="teacher_forward='feat' computes no teacher loss"):
+        build(teacher_forward='feat', teacher_trainable=True)
+    assert build(teacher_trainable=True).teacher_forward == 'loss'

@@ -159,5 +159,7 @@ def test_teacher_ckpt_with_arbitrary_pickle_fails_at_build(tmp_path):
     from kd_mmdet.models.algorithms import load_teacher_checkpoint
     path = tmp_path / 'teacher.pth'
     torch.save({'state_dict': {'weight': torch.ones(1, 1)}, 'x': _Evil()}, path)
-    with pytest.raises(compat.UnsafeCheckpointError, match='teacher.pth'):
+    with pytest.raises(compat.UnsafeCheckpointError,
+                       match=r'SingleTeacherDistill: teacher_ckpt: refused to load '
+                             r'.*teacher\.pth'):
         load_teacher_checkpoint(torch.nn.Linear(1, 1), str(path))

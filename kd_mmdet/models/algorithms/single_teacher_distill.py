@@ -29,6 +29,7 @@ Differences from ``mmrazor.SingleTeacherDistill`` (all other arguments are the s
   mmrazor's ``'loss'``.
 """
 import os.path as osp
+import pickle
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -78,7 +79,10 @@ def load_teacher_checkpoint(teacher: nn.Module, filename: str, strict: bool = Tr
     """
     if not filename.startswith(_URL_PREFIXES) and not osp.isfile(filename):
         raise FileNotFoundError(f'{owner}: teacher_ckpt {filename!r} does not exist')
-    checkpoint = _load_checkpoint(filename, map_location='cpu')
+    try:
+        checkpoint = _load_checkpoint(filename, map_location='cpu')
+    except pickle.UnpicklingError as e:  # kd_mmdet.compat.UnsafeCheckpointError
+        raise type(e)(f'{owner}: teacher_ckpt: {e}') from None
     state_dict = checkpoint.get('state_dict', checkpoint)
     state_dict = {k[len('module.'):] if k.startswith('module.') else k: v
                   for k, v in state_dict.items()}

@@ -106,23 +106,20 @@ class ConfigurableDistiller(_RazorConfigurableDistiller):
     def build_distill_losses(self, losses: Optional[Dict[str, Dict]] = None
                              ) -> nn.ModuleDict:
         """mmrazor's, with the entry named in the error of a loss that fails to build."""
-        built = nn.ModuleDict()
-        for name, cfg in (losses or {}).items():
-            try:
-                built.update(super().build_distill_losses({name: cfg}))
-            except (KeyError, ValueError, TypeError) as e:
-                raise type(e)(f'{type(self).__name__}: distill_losses[{name!r}]: '
-                              f'{e.args[0] if e.args else e}') from e
-        return built
+        return self._build_each('distill_losses', losses, super().build_distill_losses)
 
     def build_connectors(self, connectors: Optional[Dict] = None) -> nn.ModuleDict:
         """mmrazor's, with the entry named in the error of a connector that fails."""
+        return self._build_each('connectors', connectors, super().build_connectors)
+
+    def _build_each(self, arg: str, cfgs: Optional[Dict], build) -> nn.ModuleDict:
+        """``build`` one entry at a time, so that an error can say which one failed."""
         built = nn.ModuleDict()
-        for name, cfg in (connectors or {}).items():
+        for name, cfg in (cfgs or {}).items():
             try:
-                built.update(super().build_connectors({name: cfg}))
+                built.update(build({name: cfg}))
             except (KeyError, ValueError, TypeError) as e:
-                raise type(e)(f'{type(self).__name__}: connectors[{name!r}]: '
+                raise type(e)(f'{type(self).__name__}: {arg}[{name!r}]: '
                               f'{e.args[0] if e.args else e}') from e
         return built
 

@@ -3,8 +3,8 @@
 For any shape, any hyper-parameter in range, logits anywhere in [-1e4, 1e4] (the ends
 drawn often), fp32/fp16/bf16 inputs, and — for the detection losses — images without
 boxes and boxes partly or wholly outside the image: every returned term is finite and
-non-negative, the gradient reaching the student is finite, and a student equal to its
-teacher gives zero.
+(but for LogSum, a logarithm) non-negative, the gradient reaching the student is finite,
+and for the divergences a student equal to its teacher gives zero.
 """
 from types import SimpleNamespace
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from kd_mmdet.models.losses import (CWDLoss, DKDLoss, FGDLoss, HCLLoss, KDLoss,
-                                    LDHeadLoss, LDLoss, MGDLoss)
+                                    LDHeadLoss, LDLoss, LogSumLoss, MGDLoss, OFALoss)
 
 PROPERTY = settings(max_examples=25, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -39,7 +39,7 @@ def student(x: torch.Tensor) -> torch.Tensor:
     return x.clone().requires_grad_(True)
 
 
-def check(out, *students) -> None:
+def check(out, *students, nonnegative=True) -> None:
     """Every term finite and >= 0; the summed loss back-propagates finite gradients.
 
     An fp16 student's gradient is only checked to exist: fp16 stops at 65504, below
@@ -51,7 +51,7 @@ def check(out, *students) -> None:
     for term in terms:
         assert term.dtype == torch.float32, term.dtype  # computed in fp32
         assert torch.isfinite(term).all(), term
-        assert (term >= -1e-4).all(), term
+        assert not nonnegative or (term >= -1e-4).all(), term
     sum(t.sum() for t in terms).backward()
     for s in students:
         assert s.grad is not None
@@ -140,6 +140,34 @@ def test_dkd(data, temperature, alpha, beta, weight):
     s_leaf = student(s)
     check(loss(s_leaf, t, labels, return_terms=True), s_leaf)
     assert abs(total(loss(t, t, labels))) < 1e-6
+
+
+@PROPERTY
+@given(data=st.data(), eps=st.floats(0.1, 3.0), temperature=TEMPERATURES, weight=WEIGHTS,
+       reduction=st.sampled_from(['batchmean', 'sum', 'none']))
+def test_ofa(data, eps, temperature, weight, reduction):
+    """OFA: a cross-entropy with non-negative weights, finite at saturated logits."""
+    s, t = data.draw(logit_pair(min_classes=2))
+    labels = torch.tensor(data.draw(st.lists(st.integers(0, s.shape[1] - 1),
+                                             min_size=s.shape[0], max_size=s.shape[0])))
+    loss = OFALoss(eps=eps, temperature=temperature, loss_weight=weight,
+                   reduction=reduction)
+    s_leaf = student(s)
+    check(loss(s_leaf, t, labels), s_leaf)
+
+
+@PROPERTY
+@given(pair=feature_pair(), alpha=st.floats(0.5, 8.0), weight=WEIGHTS)
+def test_logsum(pair, alpha, weight):
+    """LogSum is a log, so it may be negative; finite, and equal inputs give no
+    gradient (|d| is clamped at eps)."""
+    s, t = pair
+    loss = LogSumLoss(alpha=alpha, loss_weight=weight)
+    s_leaf = student(s)
+    check(loss(s_leaf, t), s_leaf, nonnegative=False)
+    same = student(t)
+    check(loss(same, t), same, nonnegative=False)
+    assert not same.grad.float().abs().sum()
 
 
 @PROPERTY
@@ -239,6 +267,8 @@ def _losses_and_inputs():
         ('kd', KDLoss(), logits, {}),
         ('dkd', DKDLoss(), logits, dict(gt_labels=torch.tensor([0, 4, 2]))),
         ('ld', LDLoss(), logits, {}),
+        ('ofa', OFALoss(), logits, dict(gt_labels=torch.tensor([0, 4, 2]))),
+        ('logsum', LogSumLoss(), logits, {}),
         ('fgd', FGDLoss(student_channels=4, teacher_channels=4), maps,
          dict(gt_bboxes=boxes, batch_input_shape=(48, 48))),
     ]

@@ -1,0 +1,1 @@
+"""Benchmarks of kd_mmdet: student quality (quality.py) and training cost (cost.py)."""

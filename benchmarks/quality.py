@@ -1,0 +1,719 @@
+"""Student quality of every distillation method on the bundled digits sets, in one run.
+
+    python benchmarks/quality.py                       # the full run (docs/benchmarks.md)
+    python benchmarks/quality.py --quick               # a smoke run of a few minutes
+    python benchmarks/quality.py --dry-run             # the commands and a time estimate
+    python benchmarks/quality.py --report-only         # the tables from finished runs
+
+Detection (box mAP on the digits detection set): the teacher of each pair is trained
+once and cached; then, for every seed, the student alone (the baseline) and the student
+with each method, on the pair the method is meant for, on the same data and schedule;
+where a peer implements the same method (mmrazor's ``ChannelWiseDivergence``,
+``MGDLoss`` + ``MGDConnector``, mmdet's ``LDHead``) the peer runs on the same pair too.
+Classification (top-1 on the digits classification set) works the same way from the
+``CLS_RUNS`` table; a config that does not exist yet is listed as missing.
+
+Every run is ``python tools/train.py CONFIG --epochs E --work-dir W --cfg-options ...`` in
+a subprocess, one at a time, with ``OMP_NUM_THREADS=--threads``; a run whose final
+checkpoint exists is not repeated, so an interrupted benchmark resumes where it stopped.
+Work dirs: ``<work-root>/teachers/<name>`` and ``<work-root>/<seed>/<name>``. The report
+(per-method table, reproduction tables, targets, commands) is printed and written to
+``<work-root>/report.md``, the raw numbers to ``<work-root>/results.json``.
+"""
+import argparse
+import importlib.util
+import json
+import math
+import os
+import os.path as osp
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+MISSING = '—'
+
+
+# ---- what runs ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Run:
+    """One training run of the benchmark.
+
+    Args:
+        name: work-dir name and table key.
+        config: config path relative to the repository root.
+        pair: key of the teacher–student pair in ``PAIRS``.
+        method: label of the method in the tables.
+        impl: who implements the method: ``kd_mmdet``, ``mmrazor`` or ``mmdet``.
+        peer_of: for a peer implementation, the ``name`` of our run of the same method.
+    """
+    name: str
+    config: str
+    pair: str
+    method: str
+    impl: str = 'kd_mmdet'
+    peer_of: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A teacher–student pair: its label, task, teacher run and baseline (student) run."""
+    label: str
+    task: str  # 'det' or 'cls'
+    teacher: Run
+    baseline: Run
+
+
+PAIRS: Dict[str, Pair] = {
+    'gfl': Pair('GFL R50→R18', 'det',
+                Run('gfl_teacher', 'configs/toy/gfl_teacher_digits.py', 'gfl', 'teacher'),
+                Run('gfl_student', 'configs/toy/gfl_student_digits.py', 'gfl', 'baseline')),
+    'frcnn': Pair('Faster R-CNN R50→R18', 'det',
+                  Run('frcnn_teacher', 'configs/toy/faster-rcnn_teacher_digits.py', 'frcnn',
+                      'teacher'),
+                  Run('frcnn_student', 'configs/toy/faster-rcnn_student_digits.py', 'frcnn',
+                      'baseline')),
+    'cls': Pair('ResNet-20→ResNet-8', 'cls',
+                Run('cls_teacher', 'configs/cls/toy/resnet20_digits.py', 'cls', 'teacher'),
+                Run('cls_student', 'configs/cls/toy/resnet8_digits.py', 'cls', 'baseline')),
+}
+
+DET_RUNS: List[Run] = [
+    Run('cwd_fpn', 'configs/cwd/cwd_fpn_gfl_digits.py', 'gfl', 'CWD (FPN)'),
+    Run('cwd_fpn_mmrazor', 'benchmarks/configs/cwd_fpn_gfl_digits_mmrazor.py', 'gfl',
+        'CWD (FPN)', 'mmrazor', peer_of='cwd_fpn'),
+    Run('cwd_logits', 'configs/cwd/cwd_cls-head_gfl_digits.py', 'gfl', 'CWD (GFL logits)'),
+    Run('fgd', 'configs/fgd/fgd_fpn_gfl_digits.py', 'gfl', 'FGD'),
+    Run('mgd', 'configs/mgd/mgd_fpn_gfl_digits.py', 'gfl', 'MGD'),
+    Run('mgd_mmrazor', 'benchmarks/configs/mgd_fpn_gfl_digits_mmrazor.py', 'gfl', 'MGD',
+        'mmrazor', peer_of='mgd'),
+    Run('reviewkd', 'configs/reviewkd/reviewkd_fpn_gfl_digits.py', 'gfl', 'ReviewKD'),
+    Run('ld_main', 'configs/ld/ld-main_gfl_digits.py', 'gfl', 'LD (main)'),
+    Run('ld_main_mmdet', 'configs/ld/ld-mmdet_gfl_digits.py', 'gfl', 'LD (main)', 'mmdet',
+        peer_of='ld_main'),
+    Run('ld_full', 'configs/ld/ld_gfl_digits.py', 'gfl', 'LD (main+VLR+KD)'),
+    Run('dkd_roi', 'configs/dkd/dkd_faster-rcnn_digits.py', 'frcnn', 'DKD (RoI logits)'),
+]
+
+# (name, config, method label, implementation, peer_of): extend as classification
+# configs land; an entry whose config file does not exist is reported as missing.
+CLS_TABLE: List[Tuple[str, str, str, str, Optional[str]]] = [
+    ('kd', 'configs/cls/kd/kd_resnet20-resnet8_digits.py', 'KD', 'kd_mmdet', None),
+    ('kd_mmrazor', 'benchmarks/configs/kd_resnet20-resnet8_digits_mmrazor.py', 'KD',
+     'mmrazor', 'kd'),
+    ('dkd', 'configs/cls/dkd/dkd_resnet20-resnet8_digits.py', 'DKD', 'kd_mmdet', None),
+    ('dkd_mmrazor', 'benchmarks/configs/dkd_resnet20-resnet8_digits_mmrazor.py', 'DKD',
+     'mmrazor', 'dkd'),
+    ('ofa', 'configs/cls/ofa/ofa_resnet20-resnet8_digits.py', 'OFA', 'kd_mmdet', None),
+    ('projector', 'configs/cls/projector/projector_resnet20-resnet8_digits.py',
+     'Projector (LogSum + KD)', 'kd_mmdet', None),
+    ('bld', 'configs/cls/bld/bld_resnet20-resnet8_digits.py', 'BLD', 'kd_mmdet', None),
+]
+CLS_RUNS: List[Run] = [Run(name, cfg, 'cls', label, impl, peer)
+                       for name, cfg, label, impl, peer in CLS_TABLE]
+
+
+def runs_by_name() -> Dict[str, Run]:
+    """Every method run (detection and classification) by its name."""
+    return {r.name: r for r in DET_RUNS + CLS_RUNS}
+
+
+# Methods of the --quick smoke run (with their peers).
+QUICK_METHODS = ('cwd_fpn', 'cwd_fpn_mmrazor', 'kd', 'kd_mmrazor')
+
+# What each task is scored by: the logged key and the factor to percent.
+METRICS = {'det': ('coco/bbox_mAP', 100.0, 'box mAP'),
+           'cls': ('accuracy/top1', 1.0, 'top-1')}
+
+# Seconds per training iteration at 2 threads (batch 8 at 128 px for detection, batch 64
+# at 32 px for classification), for --dry-run's estimate only. Detection: the logs of the
+# README's 12-epoch digits runs (student 0.12, CWD 0.22-0.36, R50 teacher 0.46-0.48, Faster
+# R-CNN student 0.71 and teacher 1.42); the other distillation runs guessed as student
+# step + teacher forward. Classification: benchmarks/cost.py steps (student 0.07, KD 0.10,
+# BLD 0.18, teacher forward 0.035), the teacher step taken as three forwards.
+SEC_PER_ITER = {'gfl_teacher': 0.48, 'gfl_student': 0.12, 'gfl': 0.26,
+                'frcnn_teacher': 1.42, 'frcnn_student': 0.71, 'frcnn': 1.10,
+                'cls_teacher': 0.11, 'cls_student': 0.07, 'cls': 0.13, 'bld': 0.18}
+# Step time grows slower than the pixel count on these small images: at 96 px a step
+# took 0.66-0.77 of its 128 px time (benchmarks/cost.py), (96/128)**1.25 = 0.70.
+PIXEL_EXPONENT = 1.25
+SEC_PER_RUN = 25.0  # process start, model build and validation, per run
+
+
+# ---- settings ------------------------------------------------------------------------
+@dataclass
+class Settings:
+    """Everything that decides what a run computes (a work root holds one setting).
+
+    The defaults are the full benchmark, chosen to fit about 90 minutes on 2 cores
+    (``--dry-run`` prints the estimate): detection on 512 / 128 images of 96 px, students
+    6 epochs, teachers 12; classification on 2,000 / 500 images, students 8 epochs,
+    teacher 15.
+    """
+    num_train: int = 512
+    num_val: int = 128
+    img_size: int = 96
+    epochs: int = 6
+    teacher_epochs: int = 12
+    cls_num_train: int = 2000
+    cls_num_val: int = 500
+    cls_epochs: int = 8
+    cls_teacher_epochs: int = 15
+    keep_all_scores: bool = False  # score_thr 0: untrained smoke-run models keep boxes
+    extra: List[str] = field(default_factory=list)  # further --cfg-options
+
+    def data_dir(self, work_root: str, task: str) -> str:
+        if task == 'det':
+            return osp.join(work_root, 'data',
+                            f'digits_det_{self.num_train}-{self.num_val}_{self.img_size}px')
+        return osp.join(work_root, 'data', f'digits_cls_{self.cls_num_train}-{self.cls_num_val}')
+
+    def epochs_of(self, run: Run, teacher: bool) -> int:
+        if PAIRS[run.pair].task == 'cls':
+            return self.cls_teacher_epochs if teacher else self.cls_epochs
+        return self.teacher_epochs if teacher else self.epochs
+
+
+# ---- pure helpers (tested in tests/benchmarks) -------------------------------------
+def mean_spread(values: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:
+    """Mean and sample standard deviation (n - 1); the spread is None for one value."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    mean = sum(values) / len(values)
+    return mean, (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def gap_closed(student: Optional[float], baseline: Optional[float],
+               teacher: Optional[float]) -> Optional[float]:
+    """Share (in %) of the teacher–baseline gap the distilled student closes.
+
+    ``100 * (student - baseline) / (teacher - baseline)``; None when a value is missing
+    or the teacher is not above the baseline (there is no gap to close).
+    """
+    if student is None or baseline is None or teacher is None or teacher <= baseline:
+        return None
+    return 100.0 * (student - baseline) / (teacher - baseline)
+
+
+def fmt_num(value: Optional[float], fmt: str = '{:.1f}') -> str:
+    return MISSING if value is None else fmt.format(value)
+
+
+def fmt_mean(values: Sequence[float]) -> str:
+    """``34.3 ± 0.4 (2)``: mean ± sample std over seeds, and the number of seeds."""
+    values = [v for v in values if v is not None]
+    mean, spread = mean_spread(values)
+    if mean is None:
+        return MISSING
+    text = f'{mean:.1f}' if spread is None else f'{mean:.1f} ± {spread:.1f}'
+    return f'{text} ({len(values)})'
+
+
+def to_markdown(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
+    return '\n'.join(lines)
+
+
+def read_metric(work_dir: str, key: str) -> Dict[str, Optional[float]]:
+    """The last logged ``key`` of the newest run in ``work_dir`` and ``teacher.<key>``.
+
+    Returns:
+        ``{'value': ..., 'teacher': ..., 'epoch': last trained epoch}``; None where the
+        run logged no such number.
+    """
+    repro = load_repro_table()
+    out: Dict[str, Optional[float]] = dict(value=None, teacher=None, epoch=None)
+    run = repro.latest_run(work_dir)
+    if run is None:
+        return out
+    with open(osp.join(run, 'vis_data', 'scalars.json')) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    vals = [r for r in rows if key in r]
+    if vals:
+        out['value'] = vals[-1][key]
+        out['teacher'] = vals[-1].get(f'teacher.{key}')
+    epochs = [r['epoch'] for r in rows if 'loss' in r and 'epoch' in r]
+    out['epoch'] = max(epochs) if epochs else None
+    return out
+
+
+def load_repro_table():
+    """``tools/repro_table.py`` as a module (latest_run, wall_time, build_table, ...)."""
+    module = sys.modules.get('kd_mmdet_repro_table')
+    if module is None:
+        spec = importlib.util.spec_from_file_location(
+            'kd_mmdet_repro_table', osp.join(REPO, 'tools', 'repro_table.py'))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules['kd_mmdet_repro_table'] = module
+    return module
+
+
+def summarize(results: List[dict], pair: Pair) -> Tuple[List[List[str]], List[str]]:
+    """Table rows and target verdicts of one pair from per-run, per-seed results.
+
+    Args:
+        results: dicts with ``name``, ``method``, ``impl``, ``peer_of``, ``role``
+            (``teacher``, ``baseline``, ``method``), ``seed``, ``value`` (percent or
+            None), ``epochs`` and ``wall`` (seconds or None), all of this pair.
+        pair: the pair (its label names the rows).
+
+    Returns:
+        ``(rows, verdicts)``: rows of method | pair | implementation | score | Δ vs
+        baseline | gap closed | epochs | wall time per run; one line per target.
+    """
+    def of(name):
+        return [r for r in results if r['name'] == name]
+
+    teacher = [r['value'] for r in results if r['role'] == 'teacher' and r['value'] is not None]
+    teacher_val = teacher[0] if teacher else None
+    base_name = pair.baseline.name
+    base_mean, _ = mean_spread([r['value'] for r in of(base_name)])
+    names = []
+    for r in results:
+        if r['name'] not in names:
+            names.append(r['name'])
+    rows, means = [], {}
+    for name in names:
+        runs = of(name)
+        first = runs[0]
+        values = [r['value'] for r in runs if r['value'] is not None]
+        mean, _ = mean_spread(values)
+        means[name] = mean
+        walls = [r['wall'] for r in runs if r['wall'] is not None]
+        wall = f'{sum(walls) / len(walls) / 60:.1f} min' if walls else MISSING
+        is_method = first['role'] == 'method'
+        delta = (mean - base_mean) if is_method and None not in (mean, base_mean) else None
+        gap = gap_closed(mean, base_mean, teacher_val) if is_method else None
+        impl = first['impl'] if first['impl'] == 'kd_mmdet' else f"{first['impl']} (peer)"
+        label = first['method'] if is_method else first['role']
+        score = (fmt_num(first['value']) + ' (1)' if first['role'] == 'teacher'
+                 and first['value'] is not None else fmt_mean(values))
+        if first.get('status'):
+            score = first['status']
+        rows.append([label, pair.label, impl if is_method else '—', score,
+                     MISSING if delta is None else f'{delta:+.1f}',
+                     MISSING if gap is None else f'{gap:.0f} %', str(first['epochs']), wall])
+
+    verdicts = []
+    ours = [n for n in names if of(n)[0]['role'] == 'method' and of(n)[0]['impl'] == 'kd_mmdet']
+    for name in ours:
+        mean = means[name]
+        if mean is None or base_mean is None:
+            verdicts.append(f'{pair.label} · {of(name)[0]["method"]}: not measured')
+            continue
+        delta = mean - base_mean
+        verdicts.append(f'{pair.label} · {of(name)[0]["method"]}: {delta:+.1f} vs baseline — '
+                        f'target ≥ +1.0 {"met" if delta >= 1.0 else "MISSED"}')
+    gaps = [(gap_closed(means[n], base_mean, teacher_val), n) for n in ours]
+    gaps = [(g, n) for g, n in gaps if g is not None]
+    if gaps:
+        best, name = max(gaps)
+        verdicts.append(f'{pair.label} · best gap closed: {best:.0f} % '
+                        f'({of(name)[0]["method"]}) — target ≥ 50 % '
+                        f'{"met" if best >= 50 else "MISSED"}')
+    elif ours:
+        verdicts.append(f'{pair.label} · gap closed: not measured (no teacher above the '
+                        'baseline, or no finished run)')
+    for name in names:
+        peer_of = of(name)[0]['peer_of']
+        if not peer_of or peer_of not in means:
+            continue
+        ours_mean, peer_mean = means[peer_of], means[name]
+        label = f'{pair.label} · {of(name)[0]["method"]}: ours vs {of(name)[0]["impl"]}'
+        if ours_mean is None or peer_mean is None:
+            verdicts.append(f'{label}: not measured')
+        else:
+            verdicts.append(f'{label}: {ours_mean:.1f} vs {peer_mean:.1f} — target ours ≥ '
+                            f'peer {"met" if ours_mean >= peer_mean else "MISSED"}')
+    return rows, verdicts
+
+
+TABLE_HEADER = ['method', 'pair', 'implementation', '{score} mean ± std (seeds)',
+                'Δ vs baseline', 'gap closed', 'epochs', 'wall time / run']
+
+
+# ---- commands -----------------------------------------------------------------------
+def select_runs(methods: Optional[Sequence[str]], tasks: Sequence[str],
+                quick: bool) -> List[Run]:
+    """Method runs to do, in table order: ``--methods`` names, the quick set, or all."""
+    known = runs_by_name()
+    if methods:
+        unknown = [m for m in methods if m not in known]
+        if unknown:
+            raise SystemExit(f'quality.py: unknown method(s) {", ".join(unknown)}; '
+                             f'known: {", ".join(known)}')
+        wanted = set(methods)
+    elif quick:
+        wanted = set(QUICK_METHODS)
+    else:
+        wanted = set(known)
+    return [r for r in DET_RUNS + CLS_RUNS
+            if r.name in wanted and PAIRS[r.pair].task in tasks]
+
+
+def config_options(config_path: str, settings: Settings, data_root: str, task: str,
+                   teacher_ckpt: Optional[str], seed: int) -> List[str]:
+    """``--cfg-options`` of one run: data, image size, seed, teacher and score options."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, config_path))
+    opts = [f'randomness.seed={seed}']
+    root = data_root.rstrip('/') + '/'
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        opts.append(f'{loader}.dataset.data_root={root}')
+    if task == 'det':
+        ann = osp.join(data_root, 'annotations', 'instances_val.json')
+        opts += [f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}']
+        if settings.img_size != 128:
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+                pipeline = cfg[loader].dataset.pipeline
+                for i, step in enumerate(pipeline):
+                    if step['type'] == 'Resize':
+                        size = settings.img_size
+                        opts.append(f'{loader}.dataset.pipeline.{i}.scale=({size},{size})')
+        if settings.keep_all_scores:
+            opts += [f'model.{path}=0.0' for path in score_thr_paths(cfg.model)]
+    if teacher_ckpt is not None:
+        if 'teacher_ckpt' not in cfg.model:
+            raise ValueError(f'quality.py: {config_path} has no model.teacher_ckpt to set')
+        opts.append(f'model.teacher_ckpt={teacher_ckpt}')
+    return opts + list(settings.extra)
+
+
+def score_thr_paths(model: dict, prefix: str = '') -> List[str]:
+    """Dotted paths of every ``score_thr`` inside a ``test_cfg`` of a model dict."""
+    paths = []
+    for key, value in model.items():
+        path = f'{prefix}{key}'
+        if isinstance(value, dict):
+            paths += score_thr_paths(value, path + '.')
+        elif key == 'score_thr' and '.test_cfg.' in f'.{path}':
+            paths.append(path)
+    return paths
+
+
+def final_checkpoint(work_dir: str, epochs: int) -> str:
+    return osp.join(work_dir, f'epoch_{epochs}.pth')
+
+
+def train_command(run: Run, work_dir: str, epochs: int, options: List[str]) -> List[str]:
+    return ['python', 'tools/train.py', run.config, '--epochs', str(epochs),
+            '--work-dir', work_dir, '--cfg-options', *options]
+
+
+def estimate_seconds(run: Run, settings: Settings, teacher: bool, threads: int) -> float:
+    """Rough wall time of one run from ``SEC_PER_ITER`` (see there)."""
+    task = PAIRS[run.pair].task
+    key = run.name if run.name in SEC_PER_ITER else run.pair
+    epochs = settings.epochs_of(run, teacher)
+    if task == 'det':
+        iters = math.ceil(settings.num_train / 8) * epochs
+        scale = (settings.img_size / 128) ** PIXEL_EXPONENT
+    else:
+        iters = math.ceil(settings.cls_num_train / 64) * epochs
+        scale = 1.0
+    return SEC_PER_ITER[key] * iters * scale * 2 / max(threads, 1) + SEC_PER_RUN
+
+
+# ---- the benchmark ------------------------------------------------------------------
+class Bench:
+    """Runs the plan and collects results; ``dry_run`` only prints the commands."""
+
+    def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
+        self.args = args
+        self.settings = settings
+        self.root = args.work_root
+        self.commands: List[str] = []
+        self.estimate = {'det': 0.0, 'cls': 0.0}  # seconds of the runs not done yet
+
+    def env(self) -> Dict[str, str]:
+        threads = str(self.args.threads)
+        return dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
+                    PYTHONPATH=os.pathsep.join(
+                        p for p in (REPO, os.environ.get('PYTHONPATH')) if p))
+
+    def shell(self, cmd: List[str]) -> str:
+        """The command as typed from the repository root (paths under it made relative)."""
+        text = ' '.join(shlex.quote(c.replace(REPO + os.sep, '')) for c in cmd)
+        return f'OMP_NUM_THREADS={self.args.threads} {text}'
+
+    def execute(self, cmd: List[str], log_path: Optional[str] = None) -> None:
+        self.commands.append(self.shell(cmd))
+        if self.args.dry_run or self.args.report_only:
+            return
+        print(f'[quality] {self.shell(cmd)}', flush=True)
+        full = [sys.executable] + cmd[1:] if cmd[0] == 'python' else cmd
+        if log_path:
+            os.makedirs(osp.dirname(log_path), exist_ok=True)
+        with open(log_path or os.devnull, 'w') as log:
+            out = subprocess.run(full, cwd=REPO, env=self.env(), stdout=log,
+                                 stderr=subprocess.STDOUT)
+        if out.returncode != 0:
+            tail = open(log_path).read()[-3000:] if log_path else ''
+            raise RuntimeError(f'quality.py: command failed ({out.returncode}): '
+                               f'{self.shell(cmd)}\n{tail}')
+
+    def check_settings(self) -> None:
+        """A work root holds one setting: refuse to mix results of two."""
+        path = osp.join(self.root, 'settings.json')
+        mine = {k: v for k, v in asdict(self.settings).items()}
+        if osp.isfile(path):
+            with open(path) as f:
+                theirs = json.load(f)
+            if theirs != mine:
+                diff = {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}
+                raise SystemExit(f'quality.py: {self.root} holds runs of other settings '
+                                 f'(theirs, yours: {diff}); pass another --work-root')
+        elif not (self.args.dry_run or self.args.report_only):
+            os.makedirs(self.root, exist_ok=True)
+            with open(path, 'w') as f:
+                json.dump(mine, f, indent=1)
+
+    def make_data(self, task: str) -> str:
+        s = self.settings
+        out = self.settings.data_dir(self.root, task)
+        if task == 'det':
+            done = osp.join(out, 'annotations', 'instances_val.json')
+            cmd = ['python', 'tools/make_digits.py', out, '--train', str(s.num_train),
+                   '--val', str(s.num_val), '--size', str(s.img_size)]
+        else:
+            done = osp.join(out, 'val')
+            cmd = ['python', 'tools/make_digits_cls.py', out, '--train', str(s.cls_num_train),
+                   '--val', str(s.cls_num_val)]
+        if not osp.exists(done):
+            self.execute(cmd, osp.join(self.root, 'logs', f'make_data_{task}.log'))
+        return out
+
+    def train(self, run: Run, work_dir: str, teacher: bool, seed: int,
+              teacher_ckpt: Optional[str], data_root: str) -> dict:
+        """Train one run unless its final checkpoint exists; its result dict."""
+        task = PAIRS[run.pair].task
+        epochs = self.settings.epochs_of(run, teacher)
+        result = dict(name=run.name, method=run.method, impl=run.impl, peer_of=run.peer_of,
+                      role='teacher' if teacher else
+                      ('baseline' if run is PAIRS[run.pair].baseline else 'method'),
+                      seed=seed, epochs=epochs, work_dir=work_dir, config=run.config,
+                      value=None, wall=None, status=None, command=None)
+        if not osp.isfile(osp.join(REPO, run.config)):
+            result['status'] = 'missing'
+            print(f'[quality] {run.name}: missing ({run.config} does not exist)')
+            return result
+        options = config_options(run.config, self.settings, data_root, task, teacher_ckpt,
+                                 seed)
+        cmd = train_command(run, work_dir, epochs, options)
+        result['command'] = self.shell(cmd)
+        done = osp.isfile(final_checkpoint(work_dir, epochs))
+        if not done:
+            self.estimate[task] += estimate_seconds(run, self.settings, teacher,
+                                                    self.args.threads)
+            try:
+                self.execute(cmd, osp.join(work_dir, 'bench_train.log'))
+            except RuntimeError as e:
+                print(e, file=sys.stderr)
+                result['status'] = 'failed'
+                return result
+        else:
+            self.commands.append(f'# done: {self.shell(cmd)}')
+        return self.collect(result, task)
+
+    def collect(self, result: dict, task: str) -> dict:
+        key, scale, _ = METRICS[task]
+        work_dir = result['work_dir']
+        if not osp.isfile(final_checkpoint(work_dir, result['epochs'])):
+            if result['status'] is None:
+                result['status'] = 'not run'
+            return result
+        metric = read_metric(work_dir, key)
+        if metric['value'] is not None:
+            result['value'] = scale * metric['value']
+        repro = load_repro_table()
+        run_dir = repro.latest_run(work_dir)
+        if run_dir is not None:
+            import glob
+            logs = glob.glob(osp.join(run_dir, '*.log'))
+            result['wall'] = repro.wall_time(logs[0]) if logs else None
+        if result['value'] is None:
+            result['status'] = f'no {key} logged'
+        return result
+
+    def run_all(self, runs: List[Run], seeds: Sequence[int]) -> List[dict]:
+        results = []
+        pairs = []
+        for run in runs:
+            if run.pair not in pairs:
+                pairs.append(run.pair)
+        for pair_key in pairs:
+            pair = PAIRS[pair_key]
+            if not osp.isfile(osp.join(REPO, pair.teacher.config)):
+                print(f'[quality] {pair.label}: missing ({pair.teacher.config})')
+                continue
+            maker = 'tools/make_digits.py' if pair.task == 'det' else 'tools/make_digits_cls.py'
+            if not osp.isfile(osp.join(REPO, maker)):
+                print(f'[quality] {pair.label}: missing ({maker})')
+                continue
+            data_root = self.make_data(pair.task)
+            t_work = osp.join(self.root, 'teachers', pair.teacher.name)
+            t_res = self.train(pair.teacher, t_work, True, seeds[0], None, data_root)
+            results.append(dict(t_res, pair=pair_key))
+            t_ckpt = final_checkpoint(t_work, t_res['epochs'])
+            for seed in seeds:
+                for run in [pair.baseline] + [r for r in runs if r.pair == pair_key]:
+                    work = osp.join(self.root, str(seed), run.name)
+                    needs_teacher = run is not pair.baseline
+                    res = self.train(run, work, False, seed,
+                                     t_ckpt if needs_teacher else None, data_root)
+                    results.append(dict(res, pair=pair_key))
+        return results
+
+
+def repro_tables(results: List[dict], seeds: Sequence[int]) -> List[str]:
+    """tools/repro_table.py's table per detection pair and seed (finished runs only)."""
+    repro = load_repro_table()
+    out = []
+    for pair_key, pair in PAIRS.items():
+        if pair.task != 'det':
+            continue
+        for seed in seeds:
+            dirs = [r['work_dir'] for r in results if r['pair'] == pair_key
+                    and r['seed'] == seed and r['role'] != 'teacher' and r['value'] is not None]
+            base = [r['work_dir'] for r in results if r['pair'] == pair_key
+                    and r['seed'] == seed and r['role'] == 'baseline' and r['value'] is not None]
+            if not dirs:
+                continue
+            table = repro.build_table(dirs, base[0] if base else None)
+            out.append(f'{pair.label}, seed {seed}:\n\n{repro.to_markdown(table)}')
+    return out
+
+
+def report(results: List[dict], settings: Settings, args: argparse.Namespace,
+           commands: List[str], elapsed: Optional[float]) -> str:
+    """The Markdown report: one table per task, targets, reproduction tables, commands."""
+    parts = [f'# Quality benchmark ({time.strftime("%Y-%m-%d")})', '',
+             f'Command: `{" ".join(shlex.quote(a) for a in args.argv)}`', '',
+             f'Settings: {json.dumps(asdict(settings))}; seeds {list(args.seeds)}; '
+             f'{args.threads} threads.']
+    if elapsed is not None:
+        parts.append(f'Wall time of this invocation: {elapsed / 60:.1f} min.')
+    verdicts_all = []
+    for task in ('det', 'cls'):
+        rows, verdicts = [], []
+        for pair_key, pair in PAIRS.items():
+            mine = [r for r in results if r['pair'] == pair_key]
+            if pair.task != task or not mine:
+                continue
+            r, v = summarize(mine, pair)
+            rows += r
+            verdicts += v
+        if not rows:
+            continue
+        score = METRICS[task][2]
+        header = [h.format(score=score) for h in TABLE_HEADER]
+        title = 'Detection (digits, box mAP)' if task == 'det' else \
+            'Classification (digits, top-1 %)'
+        parts += ['', f'## {title}', '', to_markdown(header, rows)]
+        verdicts_all += verdicts
+    if verdicts_all:
+        parts += ['', '## Targets', ''] + [f'- {v}' for v in verdicts_all]
+    tables = repro_tables(results, args.seeds)
+    if tables:
+        parts += ['', '## Reproduction tables (tools/repro_table.py)', '']
+        parts += ['\n\n'.join(tables)]
+    parts += ['', '## Commands', '', '```bash'] + commands + ['```']
+    return '\n'.join(parts) + '\n'
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--quick', action='store_true',
+                        help='smoke run: 48/16 detection images of 96 px, 256/128 '
+                        'classification images, 1 epoch, seed 0, methods '
+                        f'{", ".join(QUICK_METHODS)}; work root work_dirs/bench_quick')
+    parser.add_argument('--seeds', type=int, nargs='+', help='seeds (default 0 1)')
+    parser.add_argument('--methods', nargs='+', help='method runs by name (default: all); '
+                        'see --list')
+    parser.add_argument('--tasks', nargs='+', choices=['det', 'cls'], default=['det', 'cls'])
+    parser.add_argument('--epochs', type=int, help='student epochs, detection (default 6)')
+    parser.add_argument('--teacher-epochs', type=int,
+                        help='teacher epochs, detection (default 12)')
+    parser.add_argument('--num-train', type=int, help='detection training images (512)')
+    parser.add_argument('--num-val', type=int, help='detection validation images (128)')
+    parser.add_argument('--img-size', type=int, help='detection image side in px (96)')
+    parser.add_argument('--cls-epochs', type=int, help='classification student epochs (8)')
+    parser.add_argument('--cls-teacher-epochs', type=int,
+                        help='classification teacher epochs (15)')
+    parser.add_argument('--cls-num-train', type=int, help='classification train images (2000)')
+    parser.add_argument('--cls-num-val', type=int, help='classification val images (500)')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='extra key=value options for every run')
+    parser.add_argument('--threads', type=int, default=2, help='OMP_NUM_THREADS of each run')
+    parser.add_argument('--work-root', help='default work_dirs/bench (work_dirs/bench_quick '
+                        'with --quick)')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print the commands and a time estimate, train nothing')
+    parser.add_argument('--report-only', action='store_true',
+                        help='train nothing; the report from the runs that finished')
+    parser.add_argument('--list', action='store_true', help='list the method runs and exit')
+    args = parser.parse_args(argv)
+    args.argv = ['python', 'benchmarks/quality.py'] + list(sys.argv[1:] if argv is None
+                                                          else argv)
+    return args
+
+
+def make_settings(args: argparse.Namespace) -> Settings:
+    quick = dict(num_train=48, num_val=16, img_size=96, epochs=1, teacher_epochs=1,
+                 cls_num_train=256, cls_num_val=128, cls_epochs=1, cls_teacher_epochs=1,
+                 keep_all_scores=True) if args.quick else {}
+    settings = Settings(**quick)
+    for key in ('num_train', 'num_val', 'img_size', 'epochs', 'teacher_epochs',
+                'cls_num_train', 'cls_num_val', 'cls_epochs', 'cls_teacher_epochs'):
+        if getattr(args, key) is not None:
+            setattr(settings, key, getattr(args, key))
+    settings.extra = list(args.cfg_options)
+    return settings
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        rows = [[r.name, r.method, PAIRS[r.pair].label, r.impl, r.peer_of or '', r.config,
+                 'yes' if osp.isfile(osp.join(REPO, r.config)) else 'missing']
+                for r in DET_RUNS + CLS_RUNS]
+        print(to_markdown(['name', 'method', 'pair', 'implementation', 'peer of', 'config',
+                           'config exists'], rows))
+        return 0
+    args.seeds = args.seeds or ([0] if args.quick else [0, 1])
+    args.work_root = osp.abspath(args.work_root) if args.work_root else osp.join(
+        REPO, 'work_dirs', 'bench_quick' if args.quick else 'bench')
+    settings = make_settings(args)
+    runs = select_runs(args.methods, args.tasks, args.quick)
+    bench = Bench(args, settings)
+    bench.check_settings()
+    start = time.time()
+    results = bench.run_all(runs, args.seeds)
+    elapsed = None if (args.dry_run or args.report_only) else time.time() - start
+    if args.dry_run:
+        print('\n'.join(bench.commands))
+        est = bench.estimate
+        print(f'\n{len(bench.commands)} commands; estimated time of the runs not done yet at '
+              f'{args.threads} threads (from SEC_PER_ITER): detection {est["det"] / 60:.0f} '
+              f'min, classification {est["cls"] / 60:.0f} min.')
+        return 0
+    text = report(results, settings, args, bench.commands, elapsed)
+    print(text)
+    os.makedirs(args.work_root, exist_ok=True)
+    with open(osp.join(args.work_root, 'report.md'), 'w') as f:
+        f.write(text)
+    with open(osp.join(args.work_root, 'results.json'), 'w') as f:
+        json.dump(dict(settings=asdict(settings), seeds=args.seeds, results=results,
+                       elapsed=elapsed), f, indent=1)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""benchmarks/quality.py: statistics, table, result reading, run commands and peer configs."""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+
+import pytest
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+from mmrazor.registry import MODELS
+
+from benchmarks import quality
+from benchmarks.quality import PAIRS, Run, Settings
+
+REPO = quality.REPO
+
+
+def test_mean_spread_is_mean_and_sample_std():
+    """Mean and the n-1 standard deviation; one value has no spread; None values drop."""
+    values = [34.3, 33.1, 35.0]
+    mean, spread = quality.mean_spread(values + [None])
+    assert mean == pytest.approx(sum(values) / 3)
+    assert spread == pytest.approx(statistics.stdev(values))
+    assert quality.mean_spread([12.0]) == (12.0, None)
+    assert quality.mean_spread([]) == (None, None)
+
+
+def test_gap_closed_share_of_teacher_baseline_gap():
+    """(student - baseline) / (teacher - baseline), in %; undefined without a gap."""
+    assert quality.gap_closed(34.3, 25.8, 39.7) == pytest.approx(100 * 8.5 / 13.9)
+    assert quality.gap_closed(25.8, 25.8, 39.7) == 0.0
+    assert quality.gap_closed(20.0, 25.8, 39.7) < 0
+    assert quality.gap_closed(30.0, 25.8, 25.8) is None  # teacher not above the student
+    assert quality.gap_closed(30.0, 25.8, 5.6) is None
+    assert quality.gap_closed(None, 25.8, 39.7) is None
+
+
+def test_fmt_mean_shows_spread_and_seed_count():
+    assert quality.fmt_mean([34.0, 35.0]) == '34.5 ± 0.7 (2)'
+    assert quality.fmt_mean([34.04]) == '34.0 (1)'
+    assert quality.fmt_mean([None]) == quality.MISSING
+
+
+def test_to_markdown_has_header_rule_and_rows():
+    text = quality.to_markdown(['a', 'b'], [['1', '2'], ['3', '4']])
+    assert text.splitlines() == ['| a | b |', '|---|---|', '| 1 | 2 |', '| 3 | 4 |']
+
+
+def fake_work_dir(root, name, values, key='coco/bbox_mAP', teacher=None, epochs=2):
+    """A work dir as mmengine writes it: <ts>/vis_data/scalars.json and <ts>/<ts>.log."""
+    run = osp.join(root, name, '20260101_000000')
+    os.makedirs(osp.join(run, 'vis_data'))
+    rows = [dict(loss=1.0, epoch=e, iter=e * 10, step=e * 10) for e in range(1, epochs + 1)]
+    rows += [dict({key: v, 'step': i + 1}, **({f'teacher.{key}': teacher} if teacher else {}))
+             for i, v in enumerate(values)]
+    with open(osp.join(run, 'vis_data', 'scalars.json'), 'w') as f:
+        f.write('\n'.join(json.dumps(r) for r in rows) + '\n')
+    with open(osp.join(run, '20260101_000000.log'), 'w') as f:
+        f.write('2026/01/01 00:00:00 - mmengine - INFO - start\n'
+                '2026/01/01 00:02:30 - mmengine - INFO - end\n')
+    open(osp.join(root, name, f'epoch_{epochs}.pth'), 'w').close()
+    return osp.join(root, name)
+
+
+def test_read_metric_takes_the_last_logged_value(tmp_path):
+    """The last validation of the newest run, its teacher value and last epoch."""
+    work = fake_work_dir(str(tmp_path), 'cwd', [0.10, 0.343], teacher=0.397, epochs=3)
+    got = quality.read_metric(work, 'coco/bbox_mAP')
+    assert got == dict(value=0.343, teacher=0.397, epoch=3)
+    assert quality.read_metric(str(tmp_path / 'none'), 'coco/bbox_mAP')['value'] is None
+
+
+def test_collect_reads_percent_and_wall_time(tmp_path):
+    """A finished run: mAP x100 and the log's first-to-last seconds; else 'not run'."""
+    bench = quality.Bench(argparse.Namespace(work_root=str(tmp_path)), Settings())
+    work = fake_work_dir(str(tmp_path), 'run', [0.25], epochs=2)
+    res = bench.collect(dict(work_dir=work, epochs=2, status=None, value=None, wall=None),
+                        'det')
+    assert res['value'] == pytest.approx(25.0) and res['wall'] == 150.0
+    res = bench.collect(dict(work_dir=work, epochs=6, status=None, value=None, wall=None),
+                        'det')
+    assert res['status'] == 'not run' and res['value'] is None
+
+
+def result(name, role, seed, value, impl='kd_mmdet', peer_of=None, method=None):
+    return dict(name=name, role=role, seed=seed, value=value, impl=impl, peer_of=peer_of,
+                method=method or name, epochs=6, wall=60.0, status=None)
+
+
+def test_summarize_rows_and_targets():
+    """Δ and gap from seed means; every target judged from the numbers given."""
+    results = [result('gfl_teacher', 'teacher', 0, 40.0),
+               result('gfl_student', 'baseline', 0, 20.0),
+               result('gfl_student', 'baseline', 1, 22.0),
+               result('cwd_fpn', 'method', 0, 32.0, method='CWD'),
+               result('cwd_fpn', 'method', 1, 34.0, method='CWD'),
+               result('cwd_fpn_mmrazor', 'method', 0, 33.0, 'mmrazor', 'cwd_fpn', 'CWD'),
+               result('cwd_fpn_mmrazor', 'method', 1, 34.0, 'mmrazor', 'cwd_fpn', 'CWD'),
+               result('fgd', 'method', 0, 21.5, method='FGD'),
+               result('fgd', 'method', 1, 22.0, method='FGD')]
+    rows, verdicts = quality.summarize(results, PAIRS['gfl'])
+    by_name = {(r[0], r[2]): r for r in rows}
+    cwd = by_name[('CWD', 'kd_mmdet')]
+    assert cwd[3] == '33.0 ± 1.4 (2)'
+    assert cwd[4] == '+12.0'                                  # 33 - 21
+    assert cwd[5] == f'{100 * 12 / 19:.0f} %'                 # of the 40 - 21 gap
+    assert by_name[('CWD', 'mmrazor (peer)')][4] == '+12.5'
+    assert by_name[('teacher', '—')][3] == '40.0 (1)'
+    text = '\n'.join(verdicts)
+    assert 'CWD: +12.0 vs baseline — target ≥ +1.0 met' in text
+    assert 'FGD: +0.8 vs baseline — target ≥ +1.0 MISSED' in text
+    assert f'best gap closed: {100 * 12 / 19:.0f} % (CWD) — target ≥ 50 % met' in text
+    assert 'ours vs mmrazor: 33.0 vs 33.5 — target ours ≥ peer MISSED' in text
+
+
+def test_summarize_without_teacher_gap_says_not_measured():
+    results = [result('gfl_teacher', 'teacher', 0, 10.0),
+               result('gfl_student', 'baseline', 0, 20.0),
+               result('cwd_fpn', 'method', 0, 21.0, method='CWD')]
+    rows, verdicts = quality.summarize(results, PAIRS['gfl'])
+    assert rows[-1][5] == quality.MISSING
+    assert any('gap closed: not measured' in v for v in verdicts)
+
+
+def test_every_run_names_a_known_pair_and_its_peers_exist():
+    """Tables are consistent: pairs exist, peers point at our run of the same method."""
+    runs = quality.runs_by_name()
+    assert len(runs) == len(quality.DET_RUNS) + len(quality.CLS_RUNS)
+    for run in runs.values():
+        assert run.pair in PAIRS
+        if run.peer_of:
+            ours = runs[run.peer_of]
+            assert ours.impl == 'kd_mmdet' and ours.method == run.method
+            assert ours.pair == run.pair and run.impl != 'kd_mmdet'
+    for run in quality.DET_RUNS:  # detection configs are all in the repository
+        assert osp.isfile(osp.join(REPO, run.config)), run.config
+
+
+def test_select_runs_quick_named_and_unknown():
+    quick = quality.select_runs(None, ['det', 'cls'], quick=True)
+    assert [r.name for r in quick] == [n for n in quality.runs_by_name()
+                                       if n in quality.QUICK_METHODS]
+    assert [r.name for r in quality.select_runs(['mgd', 'kd'], ['det'], False)] == ['mgd']
+    with pytest.raises(SystemExit, match='unknown method.*nope'):
+        quality.select_runs(['nope'], ['det'], False)
+
+
+def parsed(opts):
+    """``--cfg-options`` as tools/train.py's DictAction parses them."""
+    return {k: DictAction._parse_iterable(v) for k, v in (o.split('=', 1) for o in opts)}
+
+
+def test_config_options_set_data_size_seed_teacher_and_scores():
+    """Every data path, the Resize scale of each pipeline, seed, teacher and score_thr."""
+    settings = Settings(img_size=96, keep_all_scores=True)
+    opts = quality.config_options('configs/cwd/cwd_fpn_gfl_digits.py', settings, '/d',
+                                  'det', '/t/epoch_1.pth', seed=3)
+    cfg = Config.fromfile(osp.join(REPO, 'configs/cwd/cwd_fpn_gfl_digits.py'))
+    cfg.merge_from_dict(parsed(opts))
+    assert cfg.randomness.seed == 3
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert cfg[loader].dataset.data_root == '/d/'
+        resize = [s for s in cfg[loader].dataset.pipeline if s['type'] == 'Resize']
+        assert [tuple(s['scale']) for s in resize] == [(96, 96)]
+    assert cfg.val_evaluator.ann_file == '/d/annotations/instances_val.json'
+    assert cfg.model.teacher_ckpt == '/t/epoch_1.pth'
+    assert cfg.model.architecture.test_cfg.score_thr == 0.0
+    assert cfg.model.teacher.test_cfg.score_thr == 0.0
+    plain = quality.config_options('configs/toy/gfl_student_digits.py', Settings(), '/d',
+                                   'det', None, seed=0)
+    assert not any('scale' in o or 'score_thr' in o or 'teacher' in o for o in plain)
+
+
+def test_score_thr_paths_include_two_stage_rcnn():
+    cfg = Config.fromfile(osp.join(REPO, 'configs/dkd/dkd_faster-rcnn_digits.py'))
+    paths = quality.score_thr_paths(cfg.model)
+    assert 'architecture.test_cfg.rcnn.score_thr' in paths
+    assert 'teacher.test_cfg.rcnn.score_thr' in paths
+
+
+def test_estimate_scales_with_iterations_and_threads():
+    run = quality.runs_by_name()['cwd_fpn']
+    base = quality.estimate_seconds(run, Settings(num_train=800, epochs=6), False, 2)
+    double = quality.estimate_seconds(run, Settings(num_train=800, epochs=12), False, 2)
+    one_thread = quality.estimate_seconds(run, Settings(num_train=800, epochs=6), False, 1)
+    work = base - quality.SEC_PER_RUN
+    assert work == pytest.approx(quality.SEC_PER_ITER['gfl'] * 100 * 6)
+    assert double - quality.SEC_PER_RUN == pytest.approx(2 * work)
+    assert one_thread - quality.SEC_PER_RUN == pytest.approx(2 * work)
+
+
+def test_a_work_root_refuses_other_settings(tmp_path):
+    """Runs of two settings never mix in one work root."""
+    args = argparse.Namespace(work_root=str(tmp_path), dry_run=False, report_only=False)
+    quality.Bench(args, Settings(epochs=6)).check_settings()
+    quality.Bench(args, Settings(epochs=6)).check_settings()
+    with pytest.raises(SystemExit, match="other settings.*'epochs': \\(6, 4\\)"):
+        quality.Bench(args, Settings(epochs=4)).check_settings()
+
+
+def test_missing_config_is_reported_not_run(tmp_path):
+    """A classification entry whose config does not exist yet comes back as 'missing'."""
+    args = argparse.Namespace(work_root=str(tmp_path), dry_run=True, report_only=False,
+                              threads=1)
+    bench = quality.Bench(args, Settings())
+    run = Run('later', 'configs/cls/none/none_digits.py', 'cls', 'Later')
+    res = bench.train(run, str(tmp_path / 'later'), False, 0, None, str(tmp_path))
+    assert res['status'] == 'missing' and res['value'] is None
+
+
+@pytest.mark.parametrize('peer_path, ours_path, loss_type, loss_name', [
+    ('benchmarks/configs/cwd_fpn_gfl_digits_mmrazor.py', 'configs/cwd/cwd_fpn_gfl_digits.py',
+     'ChannelWiseDivergence', 'loss_cwd_fpn0'),
+    ('benchmarks/configs/mgd_fpn_gfl_digits_mmrazor.py', 'configs/mgd/mgd_fpn_gfl_digits.py',
+     'MGDLoss', 'loss_mgd_fpn0')])
+def test_peer_configs_swap_only_the_loss_for_mmrazor(peer_path, ours_path, loss_type,
+                                                     loss_name):
+    """The peer builds with mmrazor's losses (and MGD connectors); pair, recorders and
+    mappings equal our config's, and the loss gives the value of ours."""
+    peer = Config.fromfile(osp.join(REPO, peer_path))
+    ours = Config.fromfile(osp.join(REPO, ours_path))
+    for key in ('architecture', 'teacher', 'teacher_ckpt'):
+        assert peer.model[key] == ours.model[key]
+    for key in ('student_recorders', 'teacher_recorders', 'loss_forward_mappings'):
+        assert peer.model.distiller[key] == ours.model.distiller[key]
+    peer.model.teacher_ckpt = ours.model.teacher_ckpt = None
+    init_default_scope('mmrazor')
+    model, reference = MODELS.build(peer.model), MODELS.build(ours.model)
+    losses = model.distiller.distill_losses
+    assert {f'{type(m).__module__.split(".")[0]}.{type(m).__name__}'
+            for m in losses.values()} == {f'mmrazor.{loss_type}'}
+    connectors = model.distiller.connectors.values()
+    if 'mgd' in peer_path:
+        assert {type(c).__module__.split('.')[0] for c in connectors} == {'mmrazor'}
+    s, t = torch.randn(2, 128, 8, 8), torch.randn(2, 128, 8, 8)
+    ref_loss = reference.distiller.distill_losses[loss_name]
+    torch.testing.assert_close(losses[loss_name](s, t), ref_loss(s, t))
+
+
+@pytest.mark.parametrize('peer_path, ours_path, loss_name', [
+    ('benchmarks/configs/kd_resnet20-resnet8_digits_mmrazor.py',
+     'configs/cls/kd/kd_resnet20-resnet8_digits.py', 'loss_kd'),
+    ('benchmarks/configs/dkd_resnet20-resnet8_digits_mmrazor.py',
+     'configs/cls/dkd/dkd_resnet20-resnet8_digits.py', 'loss_dkd')])
+def test_classification_peers_give_our_loss_values(peer_path, ours_path, loss_name):
+    """mmrazor's KLDivergence / DKDLoss with our hyper-parameters: the same values."""
+    if not osp.isfile(osp.join(REPO, ours_path)):
+        pytest.skip(f'{ours_path} does not exist yet')
+    peer = Config.fromfile(osp.join(REPO, peer_path))
+    ours = Config.fromfile(osp.join(REPO, ours_path))
+    assert peer.model.distiller.loss_forward_mappings == \
+        ours.model.distiller.loss_forward_mappings
+    assert peer.get('custom_hooks') == ours.get('custom_hooks')
+    init_default_scope('mmrazor')
+    peer_loss = MODELS.build(peer.model.distiller.distill_losses[loss_name])
+    our_loss = MODELS.build(ours.model.distiller.distill_losses[loss_name])
+    assert type(peer_loss).__module__.startswith('mmrazor.')
+    gen = torch.Generator().manual_seed(0)
+    s, t = torch.randn(16, 10, generator=gen) * 3, torch.randn(16, 10, generator=gen) * 3
+    args = (s, t) if loss_name == 'loss_kd' else (s, t, torch.randint(0, 10, (16,),
+                                                                      generator=gen))
+    torch.testing.assert_close(peer_loss(*args), our_loss(*args))

@@ -168,8 +168,8 @@ def test_config_options_set_data_size_seed_teacher_and_scores():
     assert cfg.model.teacher_ckpt == '/t/epoch_1.pth'
     assert cfg.model.architecture.test_cfg.score_thr == 0.0
     assert cfg.model.teacher.test_cfg.score_thr == 0.0
-    plain = quality.config_options('configs/toy/gfl_student_digits.py', Settings(), '/d',
-                                   'det', None, seed=0)
+    plain = quality.config_options('configs/toy/gfl_student_digits.py',
+                                   Settings(img_size=128), '/d', 'det', None, seed=0)
     assert not any('scale' in o or 'score_thr' in o or 'teacher' in o for o in plain)
 
 
@@ -182,13 +182,15 @@ def test_score_thr_paths_include_two_stage_rcnn():
 
 def test_estimate_scales_with_iterations_and_threads():
     run = quality.runs_by_name()['cwd_fpn']
-    base = quality.estimate_seconds(run, Settings(num_train=800, epochs=6), False, 2)
-    double = quality.estimate_seconds(run, Settings(num_train=800, epochs=12), False, 2)
-    one_thread = quality.estimate_seconds(run, Settings(num_train=800, epochs=6), False, 1)
-    work = base - quality.SEC_PER_RUN
-    assert work == pytest.approx(quality.SEC_PER_ITER['gfl'] * 100 * 6)
-    assert double - quality.SEC_PER_RUN == pytest.approx(2 * work)
-    assert one_thread - quality.SEC_PER_RUN == pytest.approx(2 * work)
+
+    def work(threads=2, **kw):
+        settings = Settings(**dict(dict(num_train=800, epochs=6, img_size=128), **kw))
+        return quality.estimate_seconds(run, settings, False, threads) - quality.SEC_PER_RUN
+
+    assert work() == pytest.approx(quality.SEC_PER_ITER['gfl'] * 100 * 6)
+    assert work(epochs=12) == pytest.approx(2 * work())
+    assert work(threads=1) == pytest.approx(2 * work())
+    assert work(img_size=96) == pytest.approx(0.75 ** quality.PIXEL_EXPONENT * work())
 
 
 def test_a_work_root_refuses_other_settings(tmp_path):

@@ -21,3 +21,14 @@ def tiny_digits(tmp_path_factory):
     root = tmp_path_factory.mktemp('digits')
     make_digits_detection(str(root), num_train=24, num_val=8, img_size=96, seed=0)
     return str(root)
+
+
+@pytest.fixture(autouse=True)
+def restore_default_scope():
+    """Undo mmengine default scopes a test creates (``init_default_scope('mmdet')`` would
+    otherwise send later registry builds of mmrazor components to mmdet's registry)."""
+    from mmengine.registry import DefaultScope
+    before = set(DefaultScope._instance_dict)
+    yield
+    for name in [n for n in DefaultScope._instance_dict if n not in before]:
+        DefaultScope._instance_dict.pop(name)

@@ -112,3 +112,18 @@ def test_half_precision_input_gives_finite_loss(dtype):
     loss = kd_loss(s, t, 4.0)
     assert torch.isfinite(loss)
     assert loss.item() == pytest.approx(kd_loss(s.float(), t.float(), 4.0).item(), rel=1e-5)
+
+
+def test_batch_dot_reduces_row_sums_of_the_product():
+    """'none' = row sums of a * b; 'sum' their total; 'batchmean' the total / N; fp32
+    even under bf16 autocast (the dot product is a matmul-class op)."""
+    from kd_mmdet.models.losses.kd_loss import batch_dot
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(6, 9, generator=g), torch.randn(6, 9, generator=g)
+    rows = [sum(a[n, c].item() * b[n, c].item() for c in range(9)) for n in range(6)]
+    torch.testing.assert_close(batch_dot(a, b, 'none'), torch.tensor(rows))
+    assert batch_dot(a, b, 'sum').item() == pytest.approx(sum(rows), rel=1e-5)
+    assert batch_dot(a, b, 'batchmean').item() == pytest.approx(sum(rows) / 6, rel=1e-5)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = batch_dot(a, b, 'sum')
+    assert out.dtype == torch.float32 and out.item() == pytest.approx(sum(rows), rel=1e-5)

@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
@@ -353,14 +353,9 @@ def fake_batch(task: str, img_size: int, batch: int, seed: int = 0) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def build_model(config: str, part: Optional[str] = None):
-    """Model of a config (teacher weights not loaded), or of its teacher / student part.
-
-    Args:
-        config: config path relative to the repository root.
-        part: None for the config's model, ``'model'`` too; a plain detector's config is
-            also used as is for ``'student'`` or ``'teacher'``.
-    """
+def build_model(config: str):
+    """``(cfg, model)`` of a config path relative to the repository root, initialised;
+    a teacher checkpoint is not loaded (random weights cost the same)."""
     import kd_mmdet  # noqa: F401  registers kd_mmdet and applies kd_mmdet.compat
     from mmengine.config import Config
     from mmengine.logging import MMLogger
@@ -381,12 +376,14 @@ def build_model(config: str, part: Optional[str] = None):
 
 
 def make_optim(model, cfg):
+    """The config's optimizer wrapper (AdamW, gradient clipping) over the model."""
     from mmengine.optim import build_optim_wrapper
     return build_optim_wrapper(model, cfg.optim_wrapper)
 
 
 def step_fns(config: str, task: str, img_size: int, batch: int):
-    """(train-step function, model config) for one config on the fixed batch."""
+    """``(step, model)``: ``step()`` is one Runner training step of the config's model
+    (preprocessing, loss, backward, optimizer step) on the fixed batch."""
     cfg, model = build_model(config)
     model.train()
     optim = make_optim(model, cfg)

@@ -404,21 +404,27 @@ def teacher_forward_fn(config: str, task: str, img_size: int, batch: int):
     return forward
 
 
+def step_peak_rss(step: Callable[[], object], steps: int) -> Tuple[float, float]:
+    """``(rss, peak)`` in MiB: the process's RSS after one untimed step, and its peak
+    over ``steps`` more (the peak-RSS mark reset in between)."""
+    rss = PeakRSS()
+    step()
+    gc.collect()
+    rss.reset()
+    base = rss.current()
+    for _ in range(max(steps, 1)):
+        step()
+    return base, rss.peak()
+
+
 def child_step(name: str, img_size: int, batch: int, steps: int, warmup: int) -> dict:
     """In a fresh process: peak RSS of distillation steps, then the interleaved timing."""
     import torch
     from benchmarks.quality import PAIRS, runs_by_name
     run = runs_by_name()[name]
     pair = PAIRS[run.pair]
-    rss = PeakRSS()
     distill, _ = step_fns(run.config, pair.task, img_size, batch)
-    distill()
-    gc.collect()
-    rss.reset()
-    base = rss.current()
-    for _ in range(max(warmup, 1)):
-        distill()
-    peak = rss.peak()
+    base, peak = step_peak_rss(distill, warmup)
     student, _ = step_fns(pair.baseline.config, pair.task, img_size, batch)
     teacher = teacher_forward_fn(pair.teacher.config, pair.task, img_size, batch)
     t_distill, t_student, t_teacher = median_times([distill, student, teacher], steps,
@@ -432,15 +438,9 @@ def child_student_memory(pair_key: str, img_size: int, batch: int, warmup: int) 
     """In a fresh process: peak RSS of training steps of a pair's student alone."""
     from benchmarks.quality import PAIRS
     pair = PAIRS[pair_key]
-    rss = PeakRSS()
     student, _ = step_fns(pair.baseline.config, pair.task, img_size, batch)
-    student()
-    gc.collect()
-    rss.reset()
-    base = rss.current()
-    for _ in range(max(warmup, 1)):
-        student()
-    return dict(pair=pair_key, peak_mb=rss.peak(), base_mb=base)
+    base, peak = step_peak_rss(student, warmup)
+    return dict(pair=pair_key, peak_mb=peak, base_mb=base)
 
 
 def bench_steps(names: Sequence[str], img_size: int, cls_img_size: int, steps: int,

@@ -125,8 +125,11 @@ def test_missing_annotations_are_added_and_missing_loader_raises():
 
 # ---- fgd_levels ------------------------------------------------------------------------
 def distiller_of(cfg):
+    from mmengine.registry import DefaultScope
     from mmrazor.registry import MODELS
-    return MODELS.build(cfg.model.distiller)
+    # mmrazor's recorders resolve in mmrazor's registries whatever scope earlier tests set
+    with DefaultScope.overwrite_default_scope('mmrazor'):
+        return MODELS.build(cfg.model.distiller)
 
 
 def test_fgd_levels_of_the_digits_config_are_the_five_fpn_outputs():

@@ -11,5 +11,12 @@ teacher_ckpt = 'work_dirs/cls_resnet32x4_cifar100/epoch_240.pth'
 teacher_channels = _base_.resnet_x4_channels
 student_channels = _base_.resnet_x4_channels
 num_classes = 100
+# Every method config of this pair starts from this algorithm (BLD changes its type).
+model = dict(
+    _scope_='mmrazor',
+    type='kd_mmdet.SingleTeacherDistill',
+    architecture=student,
+    teacher=teacher,
+    teacher_ckpt=teacher_ckpt)
 find_unused_parameters = True
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -12,5 +12,12 @@ teacher_ckpt = 'work_dirs/cls_resnet20_digits/epoch_15.pth'
 teacher_channels = _base_.cls_teacher_channels
 student_channels = _base_.cls_student_channels
 num_classes = 10
+# Every method config of this pair starts from this algorithm (BLD changes its type).
+model = dict(
+    _scope_='mmrazor',
+    type='kd_mmdet.SingleTeacherDistill',
+    architecture=student,
+    teacher=teacher,
+    teacher_ckpt=teacher_ckpt)
 find_unused_parameters = True
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -29,5 +29,13 @@ teacher_ckpt = 'https://download.openmmlab.com/mmclassification/v0/resnet/resnet
 teacher_channels = (64, 128, 256, 512)
 student_channels = (64, 128, 256, 512)
 num_classes = 1000
+# Every method config of this pair starts from this algorithm (BLD changes its type).
+model = dict(
+    _delete_=True,  # not the ResNet-18 classifier of the base
+    _scope_='mmrazor',
+    type='kd_mmdet.SingleTeacherDistill',
+    architecture=student,
+    teacher=teacher,
+    teacher_ckpt=teacher_ckpt)
 find_unused_parameters = True
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -6,12 +6,7 @@ _base_ = ['../../_base_/cls_pair_in1k.py']
 
 stages = (0, 1, 2)
 model = dict(
-    _delete_=True,  # not the ResNet-18 classifier of the base
-    _scope_='mmrazor',
     type='kd_mmdet.BlockwiseLogitDistill',
-    architecture=_base_.student,
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
     stages=stages,
     # C_i: 1x1 conv + BN + ReLU from student stage i to the teacher's stage-i channels.
     connectors=[dict(type='mmrazor.ConvModuleConnector',

@@ -21,12 +21,6 @@ def _mapping(preds_S):
 
 
 model = dict(
-    _delete_=True,  # not the ResNet-18 classifier of the base
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=_base_.student,
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         student_recorders=dict(

@@ -20,11 +20,6 @@ def _mapping(preds_S):
 
 
 model = dict(
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=_base_.student,
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         student_recorders=dict(

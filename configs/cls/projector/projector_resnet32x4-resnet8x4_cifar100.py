@@ -6,11 +6,6 @@
 _base_ = ['../../_base_/cls_pair_cifar100.py']
 
 model = dict(
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=_base_.student,
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         # head.fc(pre_logits): data_idx=0 of its inputs is the pooled feature (N, C).

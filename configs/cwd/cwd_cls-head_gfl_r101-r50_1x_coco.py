@@ -1,17 +1,10 @@
 # CWD on GFL's per-level classification logits (bbox_head.gfl_cls):
 # GFL R101 ms-2x (44.7) -> GFL R50 1x (40.2); published 41.9 with this recipe
 # (mmrazor 0.x `cwd_cls_head_gfl_r101_fpn_gfl_r50_fpn_1x_coco`: tau=1, weight 5 per level).
-_base_ = ['mmdet::gfl/gfl_r50_fpn_1x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['../_base_/pairs/gfl_r101-r50_1x_coco.py']
 
 levels = range(5)  # P3..P7
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/gfl/gfl_r101_fpn_mstrain_2x_coco/gfl_r101_fpn_mstrain_2x_coco_20200629_200126-dd12f847.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=dict(cfg_path='mmdet::gfl/gfl_r50_fpn_1x_coco.py', pretrained=False),
-    teacher=dict(cfg_path='mmdet::gfl/gfl_r101_fpn_ms-2x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         # gfl_cls runs once per level: record_idx=i is its i-th call, i.e. level i.
@@ -27,4 +20,3 @@ model = dict(
                 preds_T=dict(from_student=False, recorder='cls', record_idx=i))
             for i in levels
         }))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,17 +1,10 @@
 # CWD on the FPN: GFL R101 ms-2x (44.7) -> GFL R50 1x (40.2).
 # tau=1, weight 5 per level, 5 levels: mmrazor 1.x `cwd_cls_head_gfl_r101_fpn_gfl_r50_fpn_1x_coco`
 # (which, despite its name, distils the FPN outputs).
-_base_ = ['mmdet::gfl/gfl_r50_fpn_1x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['../_base_/pairs/gfl_r101-r50_1x_coco.py']
 
 levels = range(5)  # P3..P7
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/gfl/gfl_r101_fpn_mstrain_2x_coco/gfl_r101_fpn_mstrain_2x_coco_20200629_200126-dd12f847.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=dict(cfg_path='mmdet::gfl/gfl_r50_fpn_1x_coco.py', pretrained=False),
-    teacher=dict(cfg_path='mmdet::gfl/gfl_r101_fpn_ms-2x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         # The neck returns one tuple of maps: data_idx=i picks level i.
@@ -27,4 +20,3 @@ model = dict(
                 preds_T=dict(from_student=False, recorder='fpn', data_idx=i))
             for i in levels
         }))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

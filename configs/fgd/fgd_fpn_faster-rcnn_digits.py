@@ -2,17 +2,10 @@
 # Hyper-parameters of the official Faster R-CNN R101 -> R50 config (yzd-v/FGD
 # fgd_faster_rcnn_r101_fpn_2x_distill_faster_rcnn_r50_fpn_2x_coco.py): T=0.5,
 # alpha=5e-5, beta=2.5e-5, gamma=5e-5, lambda=5e-7 on neck.fpn_convs.0..3; clipping at 35.
-# Teacher first:  python tools/train.py configs/toy/faster-rcnn_teacher_digits.py
-_base_ = ['../_base_/toy_digits_det.py', '../_base_/models/toy_detectors.py']
+_base_ = ['../_base_/pairs/faster-rcnn_digits.py']
 
 levels = range(4)  # P2..P5 (neck outputs 0..3 = fpn_convs.0..3); P6 is a max-pool of P5
-teacher_ckpt = 'work_dirs/faster-rcnn_teacher_digits/epoch_12.pth'
 model = dict(
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=_base_.faster_rcnn_student,
-    teacher=_base_.faster_rcnn_teacher,
-    teacher_ckpt=teacher_ckpt,
     # No "inherit" initialisation: the student's neck and heads are narrower (64 vs 128).
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
@@ -39,8 +32,5 @@ model = dict(
                 data_samples=dict(from_student=True, recorder='gt', data_idx=0))
             for i in levels
         }))
-find_unused_parameters = True
 # Official FGD runs clip gradients at max_norm=35 (same as the toy base; stated here).
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
-# Evaluates the student, then the teacher (logged as teacher.coco/bbox_mAP).
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

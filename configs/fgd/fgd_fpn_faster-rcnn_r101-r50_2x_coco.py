@@ -3,17 +3,10 @@
 # fgd_faster_rcnn_r101_fpn_2x_distill_faster_rcnn_r50_fpn_2x_coco.py): T=0.5, alpha=5e-5,
 # beta=2.5e-5, gamma=5e-5, lambda=5e-7 on neck.fpn_convs.0..3 (4 levels), init_student=True,
 # grad_clip max_norm=35; SGD lr 0.02, 8 GPUs x 2 images (the student recipe's own).
-_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['../_base_/pairs/faster-rcnn_r101-r50_2x_coco.py']
 
 levels = range(4)  # P2..P5 (neck outputs 0..3 = fpn_convs.0..3); P6 is a max-pool of P5
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/faster_rcnn_r101_fpn_2x_coco/faster_rcnn_r101_fpn_2x_coco_bbox_mAP-0.398_20200504_210455-1d2dac9c.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py', pretrained=False),
-    teacher=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     # Official "inherit" initialisation (init_student=True copies every non-backbone tensor):
     # R50 and R101 Faster R-CNN have the same neck, RPN head and RoI head shapes.
     inherit_from_teacher=('neck', 'rpn_head', 'roi_head'),
@@ -43,4 +36,3 @@ model = dict(
         }))
 # Gradient clipping of the official runs (their mmcv-1 `optimizer_config` key).
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

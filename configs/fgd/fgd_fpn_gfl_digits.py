@@ -1,17 +1,10 @@
 # FGD on the five FPN outputs, toy GFL pair on the digits set.
 # Official GFL/RetinaNet R101 -> R50 settings (yzd-v/FGD): T=0.5, alpha=1e-3, beta=5e-4,
 # gamma=5e-4, lambda=5e-6 per level, gradient clipping at 35 — here alpha, beta, lambda / 100.
-# Teacher first:  python tools/train.py configs/toy/gfl_teacher_digits.py
-_base_ = ['../_base_/toy_digits_det.py', '../_base_/models/toy_detectors.py']
+_base_ = ['../_base_/pairs/gfl_digits.py']
 
 levels = range(5)  # P3..P7, strides 8..128
-teacher_ckpt = 'work_dirs/gfl_teacher_digits/epoch_12.pth'
 model = dict(
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=_base_.gfl_student,
-    teacher=_base_.gfl_teacher,
-    teacher_ckpt=teacher_ckpt,
     # No "inherit" initialisation: the student's neck and head are narrower (64 vs 128).
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
@@ -43,8 +36,5 @@ model = dict(
                 data_samples=dict(from_student=True, recorder='gt', data_idx=0))
             for i in levels
         }))
-find_unused_parameters = True
 # Official FGD runs clip gradients at max_norm=35 (same as the toy base; stated here).
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
-# Evaluates the student, then the teacher (logged as teacher.coco/bbox_mAP).
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -2,17 +2,10 @@
 # Official settings (yzd-v/FGD configs/distillers/fgd/fgd_gfl_r101_distill_gfl_r50_fpn_1x_coco.py):
 # T=0.5, alpha=1e-3, beta=5e-4, gamma=5e-4, lambda=5e-6 on neck.fpn_convs.0..4 (= the neck's
 # 5 outputs), init_student=True, grad_clip max_norm=35; SGD lr 0.01, 8 GPUs x 2 images.
-_base_ = ['mmdet::gfl/gfl_r50_fpn_1x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['../_base_/pairs/gfl_r101-r50_1x_coco.py']
 
 levels = range(5)  # P3..P7
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/gfl/gfl_r101_fpn_mstrain_2x_coco/gfl_r101_fpn_mstrain_2x_coco_20200629_200126-dd12f847.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=dict(cfg_path='mmdet::gfl/gfl_r50_fpn_1x_coco.py', pretrained=False),
-    teacher=dict(cfg_path='mmdet::gfl/gfl_r101_fpn_ms-2x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     # Official "inherit" initialisation (init_student=True): R50 and R101 GFL have the same
     # neck and head shapes, so the student starts from the teacher's neck and head.
     inherit_from_teacher=('neck', 'bbox_head'),
@@ -41,4 +34,3 @@ model = dict(
         }))
 # Gradient clipping of the official runs (their mmcv-1 `optimizer_config` key).
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

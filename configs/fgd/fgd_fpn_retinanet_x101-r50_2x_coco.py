@@ -3,17 +3,10 @@
 # fgd_retina_rx101_64x4d_distill_retina_r50_fpn_2x_coco.py): T=0.5, alpha=1e-3, beta=5e-4,
 # gamma=5e-4, lambda=5e-6 on neck.fpn_convs.0..4 (= the neck's 5 outputs), init_student=True,
 # grad_clip max_norm=35; SGD lr 0.01, 8 GPUs x 2 images (the student recipe's own).
-_base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['../_base_/pairs/retinanet_x101-r50_2x_coco.py']
 
 levels = range(5)  # P3..P7
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_x101_64x4d_fpn_1x_coco/retinanet_x101_64x4d_fpn_1x_coco_20200130-366f5af1.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=dict(cfg_path='mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', pretrained=False),
-    teacher=dict(cfg_path='mmdet::retinanet/retinanet_x101-64x4d_fpn_1x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     # Official "inherit" initialisation (init_student=True): the X101 and R50 RetinaNets have
     # the same neck and head shapes, so the student starts from the teacher's neck and head.
     inherit_from_teacher=('neck', 'bbox_head'),
@@ -42,4 +35,3 @@ model = dict(
         }))
 # Gradient clipping of the official runs (their mmcv-1 `optimizer_config` key).
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

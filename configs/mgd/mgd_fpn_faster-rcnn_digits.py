@@ -2,17 +2,10 @@
 # Hyper-parameters of the official Faster R-CNN config (yzd-v/MGD det/configs/distillers/mgd/
 # cascade_mask_rcnn_rx101_32x4d_distill_faster_rcnn_r50_fpn_2x_coco.py): alpha=5e-7,
 # lambda=0.45 on neck.fpn_convs.0..3, one generator per level.
-# Teacher first:  python tools/train.py configs/toy/faster-rcnn_teacher_digits.py
-_base_ = ['../_base_/toy_digits_det.py', '../_base_/models/toy_detectors.py']
+_base_ = ['../_base_/pairs/faster-rcnn_digits.py']
 
 levels = range(4)  # P2..P5 (neck outputs 0..3 = fpn_convs.0..3); P6 is a max-pool of P5
-teacher_ckpt = 'work_dirs/faster-rcnn_teacher_digits/epoch_12.pth'
 model = dict(
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=_base_.faster_rcnn_student,
-    teacher=_base_.faster_rcnn_teacher,
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         # The neck returns one tuple of 5 maps: pick a level with data_idx.
@@ -35,6 +28,3 @@ model = dict(
                 preds_T=dict(from_student=False, recorder='fpn', data_idx=i))  # level i
             for i in levels
         }))
-find_unused_parameters = True
-# Evaluates the student, then the teacher (logged as teacher.coco/bbox_mAP).
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

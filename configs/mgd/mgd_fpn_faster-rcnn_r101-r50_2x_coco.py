@@ -4,17 +4,10 @@
 # Cascade Mask R-CNN X101 and whose result is 38.4 -> 42.1): alpha=5e-7, lambda=0.45 on
 # neck.fpn_convs.0..3 (4 levels), no inherit initialisation, grad_clip max_norm=35; SGD lr
 # 0.02, 8 GPUs x 2 images (the student recipe's own). Here with mmdet's R101 teacher.
-_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['../_base_/pairs/faster-rcnn_r101-r50_2x_coco.py']
 
 levels = range(4)  # P2..P5 (neck outputs 0..3 = fpn_convs.0..3); P6 is a max-pool of P5
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/faster_rcnn_r101_fpn_2x_coco/faster_rcnn_r101_fpn_2x_coco_bbox_mAP-0.398_20200504_210455-1d2dac9c.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py', pretrained=False),
-    teacher=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         # The neck returns one tuple of maps: data_idx=i picks level i.
@@ -38,4 +31,3 @@ model = dict(
         }))
 # The reference clips with the mmcv-1 key `optimizer_config`; mmengine's is clip_grad.
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -3,17 +3,10 @@
 # `retina_rx101_64x4d_distill_retina_r50_fpn_2x_coco.py`, mmrazor 1.0) — alpha=2e-5,
 # lambda=0.65 on the neck's 5 outputs, student neck and head initialised from the teacher,
 # grad_clip max_norm=35 — on GFL's own 1x recipe (SGD lr 0.01, 8 GPUs x 2 images).
-_base_ = ['mmdet::gfl/gfl_r50_fpn_1x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['../_base_/pairs/gfl_r101-r50_1x_coco.py']
 
 levels = range(5)  # P3..P7
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/gfl/gfl_r101_fpn_mstrain_2x_coco/gfl_r101_fpn_mstrain_2x_coco_20200629_200126-dd12f847.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=dict(cfg_path='mmdet::gfl/gfl_r50_fpn_1x_coco.py', pretrained=False),
-    teacher=dict(cfg_path='mmdet::gfl/gfl_r101_fpn_ms-2x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     # "Inherit" initialisation of the RetinaNet recipe: R50 and R101 GFL have the same neck
     # and head shapes.
     inherit_from_teacher=('neck', 'bbox_head'),
@@ -39,4 +32,3 @@ model = dict(
             for i in levels
         }))
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

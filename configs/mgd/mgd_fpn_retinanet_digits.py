@@ -1,17 +1,10 @@
 # MGD on the five FPN outputs, toy RetinaNet pair on the digits set.
 # Hyper-parameters of the official RetinaNet X101 -> R50 config (yzd-v/MGD and mmrazor 1.0):
 # alpha=2e-5, lambda=0.65 per level, one generator per level.
-# Teacher first:  python tools/train.py configs/toy/retinanet_teacher_digits.py
-_base_ = ['../_base_/toy_digits_det.py', '../_base_/models/toy_detectors.py']
+_base_ = ['../_base_/pairs/retinanet_digits.py']
 
 levels = range(5)  # P3..P7, strides 8..128
-teacher_ckpt = 'work_dirs/retinanet_teacher_digits/epoch_12.pth'
 model = dict(
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=_base_.retina_student,
-    teacher=_base_.retina_teacher,
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         # The neck returns one tuple of 5 maps: pick a level with data_idx.
@@ -34,6 +27,3 @@ model = dict(
                 preds_T=dict(from_student=False, recorder='fpn', data_idx=i))  # level i
             for i in levels
         }))
-find_unused_parameters = True
-# Evaluates the student, then the teacher (logged as teacher.coco/bbox_mAP).
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -5,17 +5,10 @@
 # neck.fpn_convs.0..4 (= the neck's 5 outputs), student neck and head initialised from the
 # teacher, grad_clip max_norm=35; SGD lr 0.01, 8 GPUs x 2 images (the student recipe's own).
 # (yzd-v/MGD loads the X101 ms-3x checkpoint into this 1x teacher config; mmrazor the 1x.)
-_base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['../_base_/pairs/retinanet_x101-r50_2x_coco.py']
 
 levels = range(5)  # P3..P7
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_x101_64x4d_fpn_1x_coco/retinanet_x101_64x4d_fpn_1x_coco_20200130-366f5af1.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=dict(cfg_path='mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', pretrained=False),
-    teacher=dict(cfg_path='mmdet::retinanet/retinanet_x101-64x4d_fpn_1x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     # "Inherit" initialisation as in both references (init_student=True / Pretrained
     # init_cfg): the X101 and R50 RetinaNets have the same neck and head shapes.
     inherit_from_teacher=('neck', 'bbox_head'),
@@ -43,4 +36,3 @@ model = dict(
 # The references clip gradients with the mmcv-1 key `optimizer_config`, which mmengine
 # ignores (so mmrazor 1.0's run did not clip); mmengine's key is optim_wrapper.clip_grad.
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -3,17 +3,10 @@
 # ABF review path over the 5 FPN outputs p2..p6 (both FPNs 256 channels), HCL weight 1.2,
 # no inherit initialisation, no gradient clipping; 180k iterations x 8 images at lr 0.01
 # = mmdet's 1x, kept from the student recipe. (Their teacher is detectron2's R101.)
-_base_ = ['../students/faster-rcnn_r18_fpn_1x_coco.py']  # includes ../_base_/kd_runtime.py
+_base_ = ['../_base_/pairs/faster-rcnn_r101-r18_1x_coco.py']
 
 num_levels = 5  # P2..P6
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/faster_rcnn_r101_fpn_2x_coco/faster_rcnn_r101_fpn_2x_coco_bbox_mAP-0.398_20200504_210455-1d2dac9c.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=_base_.model,  # the student config this file inherits
-    teacher=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         # The neck returns one tuple of maps; without data_idx the whole tuple is used.
@@ -29,4 +22,3 @@ model = dict(
             # no data_idx: the whole tuple of levels, shallow to deep
             preds_S=dict(from_student=True, recorder='fpn', connector='review'),
             preds_T=dict(from_student=False, recorder='fpn')))))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

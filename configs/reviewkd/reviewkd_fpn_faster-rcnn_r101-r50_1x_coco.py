@@ -4,17 +4,10 @@
 # 1.0, no inherit initialisation, no gradient clipping; 180k iterations x 8 images at
 # lr 0.01 = mmdet's 1x (12 epochs at lr 0.02 x 16 images), kept from the student recipe.
 # (Their teacher is detectron2's R101 Faster R-CNN; here mmdet's R101 2x.)
-_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['../_base_/pairs/faster-rcnn_r101-r50_1x_coco.py']
 
 num_levels = 5  # P2..P6
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/faster_rcnn/faster_rcnn_r101_fpn_2x_coco/faster_rcnn_r101_fpn_2x_coco_bbox_mAP-0.398_20200504_210455-1d2dac9c.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py', pretrained=False),
-    teacher=dict(cfg_path='mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         # The neck returns one tuple of maps; without data_idx the whole tuple is used.
@@ -30,4 +23,3 @@ model = dict(
             # no data_idx: the whole tuple of levels, shallow to deep
             preds_S=dict(from_student=True, recorder='fpn', connector='review'),
             preds_T=dict(from_student=False, recorder='fpn')))))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -2,17 +2,10 @@
 # result for GFL: the settings of the official one-stage config (dvlab-research/ReviewKD
 # Detection/configs/ReviewKD-RT50-RT101.yaml) — ABF review path over the 5 FPN outputs
 # (256 channels), HCL weight 1.0, no inherit initialisation, no clipping — on GFL's 1x recipe.
-_base_ = ['mmdet::gfl/gfl_r50_fpn_1x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['../_base_/pairs/gfl_r101-r50_1x_coco.py']
 
 num_levels = 5  # P3..P7
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/gfl/gfl_r101_fpn_mstrain_2x_coco/gfl_r101_fpn_mstrain_2x_coco_20200629_200126-dd12f847.pth'  # noqa: E501
 model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=dict(cfg_path='mmdet::gfl/gfl_r50_fpn_1x_coco.py', pretrained=False),
-    teacher=dict(cfg_path='mmdet::gfl/gfl_r101_fpn_ms-2x_coco.py', pretrained=False),
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         # The neck returns one tuple of maps; without data_idx the whole tuple is used.
@@ -28,4 +21,3 @@ model = dict(
             # no data_idx: the whole tuple of levels, shallow to deep
             preds_S=dict(from_student=True, recorder='fpn', connector='review'),
             preds_T=dict(from_student=False, recorder='fpn')))))
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,17 +1,10 @@
 # ReviewKD on the five FPN outputs, toy RetinaNet pair on the digits set.
 # As in the official detection configs (dvlab-research/ReviewKD Detection/configs): one ABF
 # review path over all FPN levels, HCL loss summed over the levels, weight 1.0.
-# Teacher first:  python tools/train.py configs/toy/retinanet_teacher_digits.py
-_base_ = ['../_base_/toy_digits_det.py', '../_base_/models/toy_detectors.py']
+_base_ = ['../_base_/pairs/retinanet_digits.py']
 
 num_levels = 5  # P3..P7, strides 8..128
-teacher_ckpt = 'work_dirs/retinanet_teacher_digits/epoch_12.pth'
 model = dict(
-    _scope_='mmrazor',
-    type='kd_mmdet.SingleTeacherDistill',
-    architecture=_base_.retina_student,
-    teacher=_base_.retina_teacher,
-    teacher_ckpt=teacher_ckpt,
     distiller=dict(
         type='kd_mmdet.ConfigurableDistiller',
         # The neck returns one tuple of 5 maps; without data_idx the whole tuple is used.
@@ -28,6 +21,3 @@ model = dict(
             # no data_idx: the whole tuple of levels, shallow to deep
             preds_S=dict(from_student=True, recorder='fpn', connector='review'),
             preds_T=dict(from_student=False, recorder='fpn')))))
-find_unused_parameters = True
-# Evaluates the student, then the teacher (logged as teacher.coco/bbox_mAP).
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

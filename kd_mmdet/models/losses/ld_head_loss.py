@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from kd_mmdet.models.losses.ld_loss import ld_loss
 from kd_mmdet.models.losses.utils import check_positive
-from kd_mmdet.models.utils.vlr import bbox_iou, vlr_mask
+from kd_mmdet.models.utils.vlr import anchor_gt_ious, bbox_iou, vlr_mask
 from kd_mmdet.registry import MODELS
 
 _NAME = 'LDHeadLoss'
@@ -45,7 +45,8 @@ def _gt_bboxes(data_samples: Sequence) -> List[Tensor]:
     return [sample.gt_instances.bboxes for sample in data_samples]
 
 
-def finegrained_region(anchors: Tensor, gt_bboxes: Tensor, ratio: float = 0.5) -> Tensor:
+def finegrained_region(anchors: Tensor, gt_bboxes: Tensor, ratio: float = 0.5,
+                       ious: Optional[Tensor] = None) -> Tensor:
     """Anchors whose IoU with some GT exceeds ``ratio`` x that GT's best anchor IoU.
 
     The imitation region of Wang et al., "Distilling Object Detectors with Fine-grained
@@ -54,13 +55,14 @@ def finegrained_region(anchors: Tensor, gt_bboxes: Tensor, ratio: float = 0.5) -
     Args:
         anchors: (A, 4) xyxy. gt_bboxes: (G, 4) xyxy.
         ratio: fraction of the best IoU (0.5 in both references).
+        ious: (A, G) ``bbox_iou(anchors, gt_bboxes)`` when the caller already has it.
 
     Returns:
         (A,) bool mask.
     """
     if gt_bboxes.numel() == 0 or anchors.numel() == 0:
         return anchors.new_zeros(anchors.size(0), dtype=torch.bool)
-    ious = bbox_iou(anchors.float(), gt_bboxes.float())
+    ious = anchor_gt_ious('finegrained_region', ious, anchors.float(), gt_bboxes.float())
     best = ious.max(dim=0).values
     return ((ious > ratio * best[None]) & (best[None] > 0)).any(dim=1)
 
@@ -193,14 +195,16 @@ class LDHeadLoss(nn.Module):
         num_level = [a.size(1) for a in anchors]
         vlr_w, im_m = [], []
         for i, gt in enumerate(_gt_bboxes(data_samples)):
-            flat = torch.cat([a[i] for a in anchors])
+            flat, gt = torch.cat([a[i] for a in anchors]), gt.to(anchors[0])
+            # one anchor-GT IoU matrix serves both regions
+            ious = bbox_iou(flat.float(), gt.float()) if gt.size(0) else None
             if self.vlr_weight > 0:
-                res = vlr_mask(flat, gt.to(flat), num_level, self.topk, self.vlr_ratio)
+                res = vlr_mask(flat, gt, num_level, self.topk, self.vlr_ratio, ious=ious)
                 vlr_w.append(res.ious)
             else:
                 vlr_w.append(flat.new_zeros(flat.size(0)))
             if self.im_weight > 0:
-                im_m.append(finegrained_region(flat, gt.to(flat)))
+                im_m.append(finegrained_region(flat, gt, ious=ious))
             else:
                 im_m.append(flat.new_zeros(flat.size(0), dtype=torch.bool))
         vlr_levels = torch.stack(vlr_w).split(num_level, dim=1)

@@ -7,7 +7,7 @@ threshold, and the VLR — the anchors just below that threshold, where the teac
 distributions are still worth distilling although the anchors are not positives.
 """
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import torch
 from torch import Tensor
@@ -122,6 +122,18 @@ def atss_threshold(ious: Tensor, candidate_idxs: Tensor) -> Tensor:
     return candidate_ious.mean(0) + candidate_ious.std(0)
 
 
+def anchor_gt_ious(owner: str, ious: Optional[Tensor], boxes1: Tensor,
+                  boxes2: Tensor) -> Tensor:
+    """``bbox_iou(boxes1, boxes2)``, or the caller's precomputed one after a shape check."""
+    if ious is None:
+        return bbox_iou(boxes1, boxes2)
+    expected = (boxes1.size(0), boxes2.size(0))
+    if tuple(ious.shape) != expected:
+        raise ValueError(f'{owner}: ious must be the (anchors, gt_bboxes) IoU matrix of shape '
+                         f'{expected}, got {tuple(ious.shape)}')
+    return ious.float()
+
+
 class VLRResult(NamedTuple):
     """The Valuable Localization Region of one image.
 
@@ -136,7 +148,8 @@ class VLRResult(NamedTuple):
 
 
 def vlr_mask(anchors: Tensor, gt_bboxes: Tensor, num_level_anchors: Sequence[int],
-             topk: int = 9, ratio: float = 0.25) -> VLRResult:
+             topk: int = 9, ratio: float = 0.25,
+             ious: Optional[Tensor] = None) -> VLRResult:
     r"""Anchors in the Valuable Localization Region of any GT box.
 
     .. math::
@@ -154,6 +167,8 @@ def vlr_mask(anchors: Tensor, gt_bboxes: Tensor, num_level_anchors: Sequence[int
         num_level_anchors: anchors per level, summing to A.
         topk: ATSS candidates per level (official 9, the assigner's ``topk``).
         ratio: lower bound as a fraction of the threshold (official 0.25), in [0, 1].
+        ious: (A, G) ``bbox_iou(anchors, gt_bboxes)`` when the caller already has it
+            (:class:`~kd_mmdet.LDHeadLoss` shares it with the imitation region).
 
     Returns:
         :class:`VLRResult` ``(mask, gt_inds, ious)``, each of shape (A,).
@@ -177,7 +192,7 @@ def vlr_mask(anchors: Tensor, gt_bboxes: Tensor, num_level_anchors: Sequence[int
         return VLRResult(gt_inds >= 0, gt_inds, ious_out)
 
     anchors, gt_bboxes = anchors.float(), gt_bboxes.float()
-    ious = bbox_iou(anchors, gt_bboxes)
+    ious = anchor_gt_ious('vlr_mask', ious, anchors, gt_bboxes)
     thr = atss_threshold(ious, atss_candidates(anchors, gt_bboxes, num_level_anchors, topk))
     diou = ious - _centre_distance_penalty(anchors, gt_bboxes)  # bbox_diou, IoU reused
     in_vlr = (diou >= ratio * thr[None]) & (diou < thr[None])  # (A, G)

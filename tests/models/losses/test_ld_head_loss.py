@@ -196,6 +196,36 @@ def test_imitation_on_finegrained_region():
     assert out['im'].item() == pytest.approx(2.0 * expected, rel=1e-5)
 
 
+def test_vlr_and_imitation_together_share_one_iou_per_image(monkeypatch):
+    """With VLR and imitation both on, each term equals the term computed alone, and the
+    anchor-GT IoU is computed once per image for both regions."""
+    inp, _, _ = head_inputs(seed=4)
+    g = torch.Generator().manual_seed(5)
+    feats = {k: [torch.randn(2, 6, IMG // s, IMG // s, generator=g) for s in STRIDES]
+             for k in ('feats_S', 'feats_T')}
+    both = LDHeadLoss(loss_weight=0.0, vlr_weight=1.0, kd_weight=0.0, im_weight=2.0)
+    out = both(**inp, **feats)
+    vlr_only = LDHeadLoss(loss_weight=0.0, vlr_weight=1.0, kd_weight=0.0)(**inp)
+    im_only = LDHeadLoss(loss_weight=0.0, vlr_weight=0.0, kd_weight=0.0, im_weight=2.0)(
+        **inp, **feats)
+    assert out['vlr'].item() == pytest.approx(vlr_only['vlr'].item(), rel=1e-6)
+    assert out['im'].item() == pytest.approx(im_only['im'].item(), rel=1e-6)
+    assert out['vlr'].item() > 0 and out['im'].item() > 0
+
+    import kd_mmdet.models.losses.ld_head_loss as ld_mod
+    import kd_mmdet.models.utils.vlr as vlr_mod
+    calls = []
+
+    def counting_iou(a, b):
+        calls.append(1)
+        return bbox_iou(a, b)
+
+    monkeypatch.setattr(ld_mod, 'bbox_iou', counting_iou)
+    monkeypatch.setattr(vlr_mod, 'bbox_iou', counting_iou)
+    both(**inp, **feats)
+    assert len(calls) == len(inp['data_samples'])
+
+
 def test_finegrained_region_on_hand_made_anchors():
     """Anchors above half of a GT's best IoU are selected, others not."""
     gt = torch.tensor([[0., 0., 10., 10.]])
@@ -205,6 +235,11 @@ def test_finegrained_region_on_hand_made_anchors():
                             [20., 20., 30., 30.]])  # IoU 0
     assert bbox_iou(anchors, gt)[:, 0].tolist() == pytest.approx([1.0, 0.6, 0.4, 0.0])
     assert finegrained_region(anchors, gt).tolist() == [True, True, False, False]
+    # a caller's IoU matrix is used as given
+    ious = torch.tensor([[1.0], [0.2], [0.9], [0.0]])
+    assert finegrained_region(anchors, gt, ious=ious).tolist() == [True, False, True, False]
+    with pytest.raises(ValueError, match=r'finegrained_region: ious .* \(4, 1\), got \(1, 4\)'):
+        finegrained_region(anchors, gt, ious=ious.T)
 
 
 def test_bad_inputs_raise_with_names_and_shapes():

@@ -172,6 +172,23 @@ def test_vlr_matches_brute_force_loop(seed):
     assert mask.any()
 
 
+def test_vlr_uses_precomputed_ious():
+    """A caller's IoU matrix replaces the internal one: the same matrix gives the same
+    result, another matrix another result, a wrongly shaped one an error."""
+    anchors, num_level = grid_anchors()
+    gts = random_gts(1, num=3)
+    ref = vlr_mask(anchors, gts, num_level)
+    shared = vlr_mask(anchors, gts, num_level, ious=bbox_iou(anchors, gts))
+    for a, b in zip(ref, shared):
+        assert torch.equal(a, b)
+    assert ref.mask.any()
+    # all-zero IoUs: every threshold is 0, every DIoU below it, so no VLR at all
+    assert not vlr_mask(anchors, gts, num_level, ious=torch.zeros(len(anchors), 3)).mask.any()
+    with pytest.raises(ValueError, match=r'vlr_mask: ious must be .* shape \(%d, 3\), got '
+                                         r'\(3, %d\)' % (len(anchors), len(anchors))):
+        vlr_mask(anchors, gts, num_level, ious=bbox_iou(gts, anchors))
+
+
 def test_vlr_without_gts_is_empty():
     """An image without GT boxes has no VLR."""
     anchors, num_level = grid_anchors(img_size=32)

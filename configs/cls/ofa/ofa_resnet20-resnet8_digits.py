@@ -2,37 +2,21 @@
 # logits and on a training-only branch per student stage but the last (stages 0, 1)
 # (kd_mmdet.OFABranch: stride-2 separable convs to the last stage's resolution, pool,
 # linear), every one against the teacher's final logits; CE weight 1. CIFAR settings.
-_base_ = ['../../_base_/cls_pair_digits.py']
+_base_ = ['../../_base_/cls_pair_digits.py', '../../_base_/distillers/cls_distillers.py']
 
 stages = (0, 1)
-branches = {f'branch{i}': dict(type='kd_mmdet.OFABranch',
-                               in_channels=_base_.student_channels[i],
-                               out_channels=64, num_classes=_base_.num_classes,
-                               num_downsample=len(_base_.student_channels) - 1 - i)
-            for i in stages}
-ofa = dict(type='kd_mmdet.OFALoss', eps=1.0, temperature=1.0, loss_weight=1.0)
-
-
-def _mapping(preds_S):
-    return dict(preds_S=preds_S, preds_T=dict(from_student=False, recorder='fc'),
-                # head.loss_module(cls_score, target, ...): data_idx=1 is the label tensor.
-                gt_labels=dict(from_student=True, recorder='gt', data_idx=1))
-
-
+ofa = dict(_base_.ofa_loss)
 model = dict(
     distiller=dict(
-        type='kd_mmdet.ConfigurableDistiller',
-        student_recorders=dict(
-            fc=dict(type='ModuleOutputs', source='head.fc'),
-            gt=dict(type='ModuleInputs', source='head.loss_module'),
-            # backbone.layer{i+1} is stage i.
-            **{f'stage{i}': dict(type='ModuleOutputs', source=f'backbone.layer{i + 1}')
-               for i in stages}),
-        teacher_recorders=dict(fc=dict(type='ModuleOutputs', source='head.fc')),
-        connectors=branches,
+        _base_.ofa_distiller,
+        student_recorders=dict(_base_.ofa_distiller.student_recorders,
+                               **{f'stage{i}': _base_.ofa_stage_recorders[i] for i in stages}),
+        connectors={f'branch{i}': dict(type='kd_mmdet.OFABranch',
+                                       in_channels=_base_.student_channels[i],
+                                       out_channels=64, num_classes=_base_.num_classes,
+                                       num_downsample=len(_base_.student_channels) - 1 - i)
+                    for i in stages},
         distill_losses=dict(loss_ofa_logits=ofa, **{f'loss_ofa_stage{i}': ofa for i in stages}),
         loss_forward_mappings=dict(
-            loss_ofa_logits=_mapping(dict(from_student=True, recorder='fc')),
-            **{f'loss_ofa_stage{i}': _mapping(dict(from_student=True, recorder=f'stage{i}',
-                                                   connector=f'branch{i}'))
-               for i in stages})))
+            _base_.ofa_distiller.loss_forward_mappings,
+            **{f'loss_ofa_stage{i}': _base_.ofa_stage_mappings[i] for i in stages})))

@@ -1,9 +1,10 @@
 # CWD on the FPN: RetinaNet R101 2x (38.9) -> RetinaNet R50 2x (37.4).
 # tau=1, weight 5 per level, 5 levels (mmdetection-distiller RetinaNet settings).
-_base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', '../_base_/kd_runtime.py']
+_base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', '../_base_/kd_runtime.py',
+          '../_base_/distillers/cwd.py']
 
-levels = range(5)  # P3..P7
 teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_r101_fpn_2x_coco/retinanet_r101_fpn_2x_coco_20200131-5560aee8.pth'  # noqa: E501
+# five levels: P3..P7
 model = dict(
     _delete_=True,
     _scope_='mmrazor',
@@ -11,19 +12,5 @@ model = dict(
     architecture=dict(cfg_path='mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', pretrained=False),
     teacher=dict(cfg_path='mmdet::retinanet/retinanet_r101_fpn_2x_coco.py', pretrained=False),
     teacher_ckpt=teacher_ckpt,
-    distiller=dict(
-        type='kd_mmdet.ConfigurableDistiller',
-        # The neck returns one tuple of maps: data_idx=i picks level i.
-        student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-        distill_losses={
-            f'loss_cwd_fpn{i}': dict(type='kd_mmdet.CWDLoss', tau=1.0, loss_weight=5.0)
-            for i in levels
-        },
-        loss_forward_mappings={
-            f'loss_cwd_fpn{i}': dict(
-                preds_S=dict(from_student=True, recorder='fpn', data_idx=i),
-                preds_T=dict(from_student=False, recorder='fpn', data_idx=i))
-            for i in levels
-        }))
+    distiller=_base_.cwd_fpn_distiller)
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

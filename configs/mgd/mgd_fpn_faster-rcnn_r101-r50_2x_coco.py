@@ -4,30 +4,19 @@
 # Cascade Mask R-CNN X101 and whose result is 38.4 -> 42.1): alpha=5e-7, lambda=0.45 on
 # neck.fpn_convs.0..3 (4 levels), no inherit initialisation, grad_clip max_norm=35; SGD lr
 # 0.02, 8 GPUs x 2 images (the student recipe's own). Here with mmdet's R101 teacher.
-_base_ = ['../_base_/pairs/faster-rcnn_r101-r50_2x_coco.py']
+_base_ = ['../_base_/pairs/faster-rcnn_r101-r50_2x_coco.py', '../_base_/distillers/mgd_fpn.py']
 
 levels = range(4)  # P2..P5 (neck outputs 0..3 = fpn_convs.0..3); P6 is a max-pool of P5
 model = dict(
     distiller=dict(
-        type='kd_mmdet.ConfigurableDistiller',
-        # The neck returns one tuple of maps: data_idx=i picks level i.
-        student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-        connectors={
-            f'mgd{i}': dict(type='kd_mmdet.MGDConnector', student_channels=256,
-                            teacher_channels=256, lambda_mgd=0.45)
-            for i in levels
-        },
-        distill_losses={
-            f'loss_mgd_fpn{i}': dict(type='kd_mmdet.MGDLoss', alpha_mgd=5e-7)
-            for i in levels
-        },
-        loss_forward_mappings={
-            f'loss_mgd_fpn{i}': dict(
-                preds_S=dict(from_student=True, recorder='fpn', data_idx=i,  # level i
-                             connector=f'mgd{i}'),
-                preds_T=dict(from_student=False, recorder='fpn', data_idx=i))  # level i
-            for i in levels
-        }))
+        _base_.mgd_fpn_distiller,
+        # One generator per level.
+        connectors={f'mgd{i}': dict(_base_.mgd_connector, student_channels=256,
+                                     teacher_channels=256, lambda_mgd=0.45)
+                    for i in levels},
+        distill_losses={f'loss_mgd_fpn{i}': dict(_base_.mgd_loss, alpha_mgd=5e-7)
+                        for i in levels},
+        loss_forward_mappings={f'loss_mgd_fpn{i}': _base_.mgd_level_mappings[i]
+                               for i in levels}))
 # The reference clips with the mmcv-1 key `optimizer_config`; mmengine's is clip_grad.
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))

@@ -3,7 +3,7 @@
 # `retina_rx101_64x4d_distill_retina_r50_fpn_2x_coco.py`, mmrazor 1.0) — alpha=2e-5,
 # lambda=0.65 on the neck's 5 outputs, student neck and head initialised from the teacher,
 # grad_clip max_norm=35 — on GFL's own 1x recipe (SGD lr 0.01, 8 GPUs x 2 images).
-_base_ = ['../_base_/pairs/gfl_r101-r50_1x_coco.py']
+_base_ = ['../_base_/pairs/gfl_r101-r50_1x_coco.py', '../_base_/distillers/mgd_fpn.py']
 
 levels = range(5)  # P3..P7
 model = dict(
@@ -11,24 +11,13 @@ model = dict(
     # and head shapes.
     inherit_from_teacher=('neck', 'bbox_head'),
     distiller=dict(
-        type='kd_mmdet.ConfigurableDistiller',
-        # The neck returns one tuple of maps: data_idx=i picks level i.
-        student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-        connectors={
-            f'mgd{i}': dict(type='kd_mmdet.MGDConnector', student_channels=256,
-                            teacher_channels=256, lambda_mgd=0.65)
-            for i in levels
-        },
-        distill_losses={
-            f'loss_mgd_fpn{i}': dict(type='kd_mmdet.MGDLoss', alpha_mgd=2e-5)
-            for i in levels
-        },
-        loss_forward_mappings={
-            f'loss_mgd_fpn{i}': dict(
-                preds_S=dict(from_student=True, recorder='fpn', data_idx=i,  # level i
-                             connector=f'mgd{i}'),
-                preds_T=dict(from_student=False, recorder='fpn', data_idx=i))  # level i
-            for i in levels
-        }))
+        _base_.mgd_fpn_distiller,
+        # One generator per level.
+        connectors={f'mgd{i}': dict(_base_.mgd_connector, student_channels=256,
+                                     teacher_channels=256, lambda_mgd=0.65)
+                    for i in levels},
+        distill_losses={f'loss_mgd_fpn{i}': dict(_base_.mgd_loss, alpha_mgd=2e-5)
+                        for i in levels},
+        loss_forward_mappings={f'loss_mgd_fpn{i}': _base_.mgd_level_mappings[i]
+                               for i in levels}))
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))

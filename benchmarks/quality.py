@@ -129,19 +129,21 @@ QUICK_METHODS = ('cwd_fpn', 'cwd_fpn_mmrazor', 'kd', 'kd_mmrazor')
 METRICS = {'det': ('coco/bbox_mAP', 100.0, 'box mAP'),
            'cls': ('accuracy/top1', 1.0, 'top-1')}
 
-# Seconds per training iteration at 2 threads (batch 8 at 128 px for detection, batch 64
-# at 32 px for classification), for --dry-run's estimate only. Detection: the logs of the
-# README's 12-epoch digits runs (student 0.12, CWD 0.22-0.36, R50 teacher 0.46-0.48, Faster
-# R-CNN student 0.71 and teacher 1.42); the other distillation runs guessed as student
-# step + teacher forward. Classification: benchmarks/cost.py steps (student 0.07, KD 0.10,
-# BLD 0.18, teacher forward 0.035), the teacher step taken as three forwards.
-SEC_PER_ITER = {'gfl_teacher': 0.48, 'gfl_student': 0.12, 'gfl': 0.26,
-                'frcnn_teacher': 1.42, 'frcnn_student': 0.71, 'frcnn': 1.10,
+# Seconds per training iteration at 2 threads (batch 8 at 96 px for detection, batch 64
+# at 32 px for classification), for --dry-run's estimate only. Detection: mmengine's logged
+# step times of a full run at 96 px on the idle machine (GFL R50 teacher 0.095, student
+# 0.049, distillation 0.080-0.084; Faster R-CNN R50 teacher 0.73), the Faster R-CNN student
+# and DKD taken at the 128 px runs' ratios to their teacher (0.5 and 0.78).
+# Classification: benchmarks/cost.py steps (student 0.07, KD 0.10, BLD 0.18, teacher
+# forward 0.035), the teacher step taken as three forwards.
+SEC_PER_ITER = {'gfl_teacher': 0.095, 'gfl_student': 0.049, 'gfl': 0.083,
+                'frcnn_teacher': 0.73, 'frcnn_student': 0.37, 'frcnn': 0.57,
                 'cls_teacher': 0.11, 'cls_student': 0.07, 'cls': 0.13, 'bld': 0.18}
+REF_IMG_SIZE = 96  # detection image side of SEC_PER_ITER
 # Step time grows slower than the pixel count on these small images: at 96 px a step
 # took 0.66-0.77 of its 128 px time (benchmarks/cost.py), (96/128)**1.25 = 0.70.
 PIXEL_EXPONENT = 1.25
-SEC_PER_RUN = 25.0  # process start, model build and validation, per run
+SEC_PER_RUN = 20.0  # process start, model build and validation, per run
 
 
 # ---- settings ------------------------------------------------------------------------
@@ -150,15 +152,18 @@ class Settings:
     """Everything that decides what a run computes (a work root holds one setting).
 
     The defaults are the full benchmark, chosen to fit about 90 minutes on 2 cores
-    (``--dry-run`` prints the estimate): detection on 512 / 128 images of 96 px, students
-    6 epochs, teachers 12; classification on 2,000 / 500 images, students 8 epochs,
-    teacher 15.
+    (``--dry-run`` prints the estimate): detection on 512 / 128 images of 96 px, GFL
+    students 12 epochs and teacher 24, Faster R-CNN students 6 epochs and teacher 12 (its
+    step costs 8x GFL's on CPU, and it learns faster); classification on 2,000 / 500
+    images, students 8 epochs, teacher 15.
     """
     num_train: int = 512
     num_val: int = 128
     img_size: int = 96
-    epochs: int = 6
-    teacher_epochs: int = 12
+    epochs: int = 12
+    teacher_epochs: int = 24
+    frcnn_epochs: int = 6
+    frcnn_teacher_epochs: int = 12
     cls_num_train: int = 2000
     cls_num_val: int = 500
     cls_epochs: int = 8
@@ -175,6 +180,8 @@ class Settings:
     def epochs_of(self, run: Run, teacher: bool) -> int:
         if PAIRS[run.pair].task == 'cls':
             return self.cls_teacher_epochs if teacher else self.cls_epochs
+        if run.pair == 'frcnn':
+            return self.frcnn_teacher_epochs if teacher else self.frcnn_epochs
         return self.teacher_epochs if teacher else self.epochs
 
 
@@ -414,7 +421,7 @@ def estimate_seconds(run: Run, settings: Settings, teacher: bool, threads: int) 
     epochs = settings.epochs_of(run, teacher)
     if task == 'det':
         iters = math.ceil(settings.num_train / 8) * epochs
-        scale = (settings.img_size / 128) ** PIXEL_EXPONENT
+        scale = (settings.img_size / REF_IMG_SIZE) ** PIXEL_EXPONENT
     else:
         iters = math.ceil(settings.cls_num_train / 64) * epochs
         scale = 1.0
@@ -638,9 +645,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--methods', nargs='+', help='method runs by name (default: all); '
                         'see --list')
     parser.add_argument('--tasks', nargs='+', choices=['det', 'cls'], default=['det', 'cls'])
-    parser.add_argument('--epochs', type=int, help='student epochs, detection (default 6)')
+    parser.add_argument('--epochs', type=int, help='student epochs, GFL pair (default 12)')
     parser.add_argument('--teacher-epochs', type=int,
-                        help='teacher epochs, detection (default 12)')
+                        help='teacher epochs, GFL pair (default 24)')
+    parser.add_argument('--frcnn-epochs', type=int,
+                        help='student epochs, Faster R-CNN pair (default 6)')
+    parser.add_argument('--frcnn-teacher-epochs', type=int,
+                        help='teacher epochs, Faster R-CNN pair (default 12)')
     parser.add_argument('--num-train', type=int, help='detection training images (512)')
     parser.add_argument('--num-val', type=int, help='detection validation images (128)')
     parser.add_argument('--img-size', type=int, help='detection image side in px (96)')
@@ -667,11 +678,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def make_settings(args: argparse.Namespace) -> Settings:
     quick = dict(num_train=48, num_val=16, img_size=96, epochs=1, teacher_epochs=1,
-                 cls_num_train=256, cls_num_val=128, cls_epochs=1, cls_teacher_epochs=1,
+                 frcnn_epochs=1, frcnn_teacher_epochs=1, cls_num_train=256, cls_num_val=128, cls_epochs=1, cls_teacher_epochs=1,
                  keep_all_scores=True) if args.quick else {}
     settings = Settings(**quick)
     for key in ('num_train', 'num_val', 'img_size', 'epochs', 'teacher_epochs',
-                'cls_num_train', 'cls_num_val', 'cls_epochs', 'cls_teacher_epochs'):
+                'frcnn_epochs', 'frcnn_teacher_epochs', 'cls_num_train', 'cls_num_val', 'cls_epochs', 'cls_teacher_epochs'):
         if getattr(args, key) is not None:
             setattr(settings, key, getattr(args, key))
     settings.extra = list(args.cfg_options)

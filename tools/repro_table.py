@@ -37,6 +37,8 @@ def describe_model(model: dict) -> str:
         return osp.splitext(osp.basename(model['cfg_path']))[0]
     backbone = model.get('backbone', {})
     name = model.get('type', '?').split('.')[-1]
+    if name == MMDET_LD:  # the student is a GFL with mmdet's LDHead
+        name = 'GFL'
     depth = backbone.get('depth')
     if depth is None:
         return name
@@ -44,18 +46,34 @@ def describe_model(model: dict) -> str:
     return f'{name} {prefix}{depth}'
 
 
+# Loss types (without "Loss") that are not named after their method.
+METHOD_OF_LOSS = {'HCL': 'ReviewKD', 'LDHead': 'LD', 'ChannelWiseDivergence': 'CWD',
+                  'KLDivergence': 'KD', 'KnowledgeDistillationKLDiv': 'LD'}
+# mmdet's own LD detector: the student with an LDHead and a teacher config of its own.
+MMDET_LD = 'KnowledgeDistillationSingleStageDetector'
+
+
 def describe_method(cfg: Config) -> str:
-    """Distillation loss types of a run (e.g. ``CWD``), or ``baseline``."""
+    """Distillation methods of a run (e.g. ``CWD``, ``DKD+ReviewKD``), or ``baseline``."""
+    if cfg.model.get('type', '').split('.')[-1] == MMDET_LD:
+        return 'LD (mmdet LDHead)'
     distiller = cfg.model.get('distiller')
     if distiller is None:
         return 'baseline'
     kinds = []
     for loss in distiller.get('distill_losses', {}).values():
-        kind = loss['type'].split('.')[-1]
-        kind = re.sub(r'Loss$', '', kind)
+        kind = re.sub(r'Loss$', '', loss['type'].split('.')[-1])
+        kind = METHOD_OF_LOSS.get(kind, kind)
         if kind not in kinds:
             kinds.append(kind)
     return '+'.join(kinds) or 'distill'
+
+
+def _mmdet_ld_teacher(teacher_config: Optional[str]) -> Optional[str]:
+    """The teacher of mmdet's LD detector, described from its ``teacher_config`` file."""
+    if not teacher_config or not osp.isfile(teacher_config):
+        return None
+    return describe_model(Config.fromfile(teacher_config).model)
 
 
 def wall_time(log_file: str) -> Optional[float]:
@@ -82,6 +100,8 @@ def read_run(work_dir: str) -> Dict[str, object]:
     row['method'] = describe_method(cfg)
     row['student'] = describe_model(cfg.model.architecture if distill else cfg.model)
     row['teacher'] = describe_model(cfg.model.teacher) if distill else None
+    if cfg.model.get('type', '').split('.')[-1] == MMDET_LD:
+        row['teacher'] = _mmdet_ld_teacher(cfg.model.get('teacher_config'))
     rows = [json.loads(line) for line in open(osp.join(run, 'vis_data', 'scalars.json'))]
     vals = [r for r in rows if 'coco/bbox_mAP' in r]
     if vals:

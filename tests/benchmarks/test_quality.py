@@ -184,13 +184,33 @@ def test_estimate_scales_with_iterations_and_threads():
     run = quality.runs_by_name()['cwd_fpn']
 
     def work(threads=2, **kw):
-        settings = Settings(**dict(dict(num_train=800, epochs=6, img_size=128), **kw))
+        settings = Settings(**dict(dict(num_train=800, epochs=6,
+                                        img_size=quality.REF_IMG_SIZE), **kw))
         return quality.estimate_seconds(run, settings, False, threads) - quality.SEC_PER_RUN
 
     assert work() == pytest.approx(quality.SEC_PER_ITER['gfl'] * 100 * 6)
     assert work(epochs=12) == pytest.approx(2 * work())
     assert work(threads=1) == pytest.approx(2 * work())
-    assert work(img_size=96) == pytest.approx(0.75 ** quality.PIXEL_EXPONENT * work())
+    assert work(img_size=quality.REF_IMG_SIZE * 2) == pytest.approx(
+        2 ** quality.PIXEL_EXPONENT * work())
+
+
+def test_each_detection_pair_has_its_own_schedule():
+    """The Faster R-CNN pair's epochs are its own; GFL's and the classifiers' are not
+    touched by them, and the flags reach the settings."""
+    runs = quality.runs_by_name()
+    settings = quality.make_settings(quality.parse_args(
+        ['--epochs', '5', '--teacher-epochs', '9', '--frcnn-epochs', '3',
+         '--frcnn-teacher-epochs', '7', '--cls-epochs', '2']))
+    teachers = {k: p.teacher for k, p in quality.PAIRS.items()}
+    assert settings.epochs_of(runs['cwd_fpn'], False) == 5
+    assert settings.epochs_of(teachers['gfl'], True) == 9
+    assert settings.epochs_of(runs['dkd_roi'], False) == 3
+    assert settings.epochs_of(quality.PAIRS['frcnn'].baseline, False) == 3
+    assert settings.epochs_of(teachers['frcnn'], True) == 7
+    assert settings.epochs_of(runs['kd'], False) == 2
+    quick = quality.make_settings(quality.parse_args(['--quick']))
+    assert {quick.epochs_of(r, t) for r in runs.values() for t in (False, True)} == {1}
 
 
 def test_a_work_root_refuses_other_settings(tmp_path):

@@ -244,6 +244,31 @@ def test_repro_table_rows_delta_and_partial_runs(distill_run, baseline_run, tmp_
     assert all(miss[k] == '—' for k in repro.COLUMNS if k not in ('run', 'method'))
 
 
+@pytest.mark.parametrize('config, method, teacher, student', [
+    ('configs/reviewkd/reviewkd_fpn_gfl_digits.py', 'ReviewKD', 'GFL R50', 'GFL R18'),
+    ('configs/dkd/dkd-reviewkd_faster-rcnn_digits.py', 'DKD+ReviewKD', 'FasterRCNN R50',
+     'FasterRCNN R18'),
+    ('configs/ld/ld_gfl_digits.py', 'LD', 'GFL R50', 'GFL R18'),
+    ('benchmarks/configs/cwd_fpn_gfl_digits_mmrazor.py', 'CWD', 'GFL R50', 'GFL R18'),
+    ('configs/ld/ld-mmdet_gfl_digits.py', 'LD (mmdet LDHead)', 'GFL R50', 'GFL R18'),
+])
+def test_repro_table_names_methods_and_models(config, method, teacher, student):
+    """Methods are named after the paper, not the loss class (HCL is ReviewKD, mmrazor's
+    ChannelWiseDivergence is CWD); mmdet's own LD detector shows its teacher config's model
+    and its GFL student."""
+    from mmengine.config import Config
+    repro = load_tool('tools/repro_table.py')
+    cfg = Config.fromfile(osp.join(REPO, config))
+    assert repro.describe_method(cfg) == method
+    if 'architecture' in cfg.model:
+        got = (repro.describe_model(cfg.model.teacher),
+               repro.describe_model(cfg.model.architecture))
+    else:
+        got = (repro._mmdet_ld_teacher(cfg.model.teacher_config),
+               repro.describe_model(cfg.model))
+    assert got == (teacher, student)
+
+
 def test_repro_table_cli_writes_markdown_and_csv(distill_run, baseline_run, tmp_path,
                                                  capsys):
     """The printed table has the documented header; the CSV has the same columns."""

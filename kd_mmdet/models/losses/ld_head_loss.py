@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from kd_mmdet.models.losses.ld_loss import ld_loss
-from kd_mmdet.models.losses.utils import check_positive
+from kd_mmdet.models.losses.utils import check_positive, check_same_shape
 from kd_mmdet.models.utils.vlr import anchor_gt_ious, bbox_iou, vlr_mask
 from kd_mmdet.registry import MODELS
 
@@ -221,6 +221,8 @@ class LDHeadLoss(nn.Module):
                 raise ValueError(f'{_NAME}: {arg} has {len(value)} levels, cls_scores_S '
                                  f'has {n}')
         for lvl in range(n):
+            # Not check_same_shape: a differing width here is another num_classes or
+            # reg_max, which no connector fixes.
             for arg, s, t in (('cls_scores', cls_S[lvl], cls_T[lvl]),
                               ('bbox_preds', reg_S[lvl], reg_T[lvl])):
                 if s.shape != t.shape:
@@ -242,8 +244,8 @@ class LDHeadLoss(nn.Module):
         if self.im_weight > 0:
             if feats_S is None or feats_T is None:
                 raise ValueError(f'{_NAME}: im_weight > 0 needs feats_S and feats_T')
+            if len(feats_S) != n or len(feats_T) != n:
+                raise ValueError(f'{_NAME}: feats_S and feats_T have {len(feats_S)} and '
+                                 f'{len(feats_T)} levels, cls_scores_S has {n}')
             for lvl, (f_s, f_t) in enumerate(zip(feats_S, feats_T)):
-                if f_s.shape != f_t.shape:
-                    raise ValueError(f'{_NAME}: feats level {lvl}: student '
-                                     f'{tuple(f_s.shape)} vs teacher {tuple(f_t.shape)} — '
-                                     'add a connector')
+                check_same_shape(f'{_NAME}: feats level {lvl}', f_s, f_t, ndim=4)

@@ -250,6 +250,15 @@ def test_bad_inputs_raise_with_names_and_shapes():
         LDHeadLoss()(**bad)
     with pytest.raises(ValueError, match='need data_samples'):
         LDHeadLoss()(**dict(inp, data_samples=None))
+    feats_T = [torch.zeros(2, 6, IMG // s, IMG // s) for s in STRIDES]
+    feats_S = [torch.zeros(2, 4, IMG // s, IMG // s) for s in STRIDES]
+    im = LDHeadLoss(im_weight=1.0)
+    with pytest.raises(ValueError, match=r"LDHeadLoss: feats level 0: student \(2, 4, .*\) "
+                                         r"vs teacher \(2, 6, .*\) — add a connector"):
+        im(**inp, feats_S=feats_S, feats_T=feats_T)
+    with pytest.raises(ValueError, match=r'feats_S and feats_T have 1 and 2 levels, '
+                                         r'cls_scores_S has 2'):
+        im(**inp, feats_S=feats_S[:1], feats_T=feats_T)
     with pytest.raises(ValueError, match='labels'):
         LDHeadLoss()(**dict(inp, labels=[lab[:, :3] for lab in inp['labels']]))
     with pytest.raises(ValueError, match='tau'):

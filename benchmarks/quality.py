@@ -31,7 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -677,13 +677,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def make_settings(args: argparse.Namespace) -> Settings:
     quick = dict(num_train=48, num_val=16, img_size=96, epochs=1, teacher_epochs=1,
-                 frcnn_epochs=1, frcnn_teacher_epochs=1, cls_num_train=256, cls_num_val=128, cls_epochs=1, cls_teacher_epochs=1,
+                 frcnn_epochs=1, frcnn_teacher_epochs=1, cls_num_train=256,
+                 cls_num_val=128, cls_epochs=1, cls_teacher_epochs=1,
                  keep_all_scores=True) if args.quick else {}
     settings = Settings(**quick)
-    for key in ('num_train', 'num_val', 'img_size', 'epochs', 'teacher_epochs',
-                'frcnn_epochs', 'frcnn_teacher_epochs', 'cls_num_train', 'cls_num_val', 'cls_epochs', 'cls_teacher_epochs'):
-        if getattr(args, key) is not None:
-            setattr(settings, key, getattr(args, key))
+    # every setting with a flag of its name (keep_all_scores and extra have none)
+    for f in fields(Settings):
+        if getattr(args, f.name, None) is not None:
+            setattr(settings, f.name, getattr(args, f.name))
     settings.extra = list(args.cfg_options)
     return settings
 

@@ -31,14 +31,21 @@ def latest_run(work_dir: str) -> Optional[str]:
     return osp.dirname(osp.dirname(runs[-1])) if runs else None
 
 
+# mmdet's own LD detector: the student with an LDHead and a teacher config of its own.
+MMDET_LD = 'KnowledgeDistillationSingleStageDetector'
+
+
+def is_mmdet_ld(model: dict) -> bool:
+    return model.get('type', '').split('.')[-1] == MMDET_LD
+
+
 def describe_model(model: dict) -> str:
     """`GFL R50` from a model dict, or the mmdet config name behind a ``cfg_path``."""
     if 'cfg_path' in model:
         return osp.splitext(osp.basename(model['cfg_path']))[0]
     backbone = model.get('backbone', {})
-    name = model.get('type', '?').split('.')[-1]
-    if name == MMDET_LD:  # the student is a GFL with mmdet's LDHead
-        name = 'GFL'
+    # mmdet's LD detector is a GFL student with an LDHead
+    name = 'GFL' if is_mmdet_ld(model) else model.get('type', '?').split('.')[-1]
     depth = backbone.get('depth')
     if depth is None:
         return name
@@ -49,13 +56,11 @@ def describe_model(model: dict) -> str:
 # Loss types (without "Loss") that are not named after their method.
 METHOD_OF_LOSS = {'HCL': 'ReviewKD', 'LDHead': 'LD', 'ChannelWiseDivergence': 'CWD',
                   'KLDivergence': 'KD', 'KnowledgeDistillationKLDiv': 'LD'}
-# mmdet's own LD detector: the student with an LDHead and a teacher config of its own.
-MMDET_LD = 'KnowledgeDistillationSingleStageDetector'
 
 
 def describe_method(cfg: Config) -> str:
     """Distillation methods of a run (e.g. ``CWD``, ``DKD+ReviewKD``), or ``baseline``."""
-    if cfg.model.get('type', '').split('.')[-1] == MMDET_LD:
+    if is_mmdet_ld(cfg.model):
         return 'LD (mmdet LDHead)'
     distiller = cfg.model.get('distiller')
     if distiller is None:
@@ -100,7 +105,7 @@ def read_run(work_dir: str) -> Dict[str, object]:
     row['method'] = describe_method(cfg)
     row['student'] = describe_model(cfg.model.architecture if distill else cfg.model)
     row['teacher'] = describe_model(cfg.model.teacher) if distill else None
-    if cfg.model.get('type', '').split('.')[-1] == MMDET_LD:
+    if is_mmdet_ld(cfg.model):
         row['teacher'] = _mmdet_ld_teacher(cfg.model.get('teacher_config'))
     rows = [json.loads(line) for line in open(osp.join(run, 'vis_data', 'scalars.json'))]
     vals = [r for r in rows if 'coco/bbox_mAP' in r]

@@ -1,6 +1,6 @@
 from .cwd_loss import CWDLoss, cwd_loss
-from .fgd_loss import (FGDLoss, GcBlock, fgd_focal_losses, fgd_masks,
-                       spatial_channel_attention)
+from .fgd_loss import (FGD_MASK_MODES, FGDLoss, GcBlock, fgd_focal_losses, fgd_masks,
+                       fgd_masks_official, spatial_channel_attention)
 from .hcl_loss import HCLLoss, hcl_level_loss, hcl_loss
 from .mgd_loss import MGDLoss, mgd_loss
 from .dkd_loss import DKDLoss, dkd_loss, dkd_warmup_factor
@@ -11,9 +11,9 @@ from .logsum_loss import LogSumLoss, logsum_loss
 from .ofa_loss import OFALoss, ofa_loss
 
 __all__ = ['CWDLoss', 'cwd_loss']
-__all__ += ['FGDLoss', 'GcBlock', 'fgd_focal_losses', 'fgd_masks',
-            'spatial_channel_attention', 'HCLLoss', 'hcl_level_loss', 'hcl_loss',
-            'MGDLoss', 'mgd_loss']
+__all__ += ['FGD_MASK_MODES', 'FGDLoss', 'GcBlock', 'fgd_focal_losses', 'fgd_masks',
+            'fgd_masks_official', 'spatial_channel_attention', 'HCLLoss', 'hcl_level_loss',
+            'hcl_loss', 'MGDLoss', 'mgd_loss']
 __all__ += ['DKDLoss', 'dkd_loss', 'dkd_warmup_factor', 'KDLoss', 'kd_loss', 'LDLoss',
             'ld_loss', 'LDHeadLoss', 'finegrained_region']
 __all__ += ['LogSumLoss', 'logsum_loss', 'OFALoss', 'ofa_loss']

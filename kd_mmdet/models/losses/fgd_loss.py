@@ -10,7 +10,8 @@ FPN output; the ground-truth boxes come from the batch's data samples.
 Two defects of the official code (``yzd-v/FGD``, ``mmdet/distillation/losses/fgd.py``) are
 fixed here: its box mask is indexed ``[x-range, y-range]`` (transposed; rows must be
 indexed by y) and boxes are mapped with the un-padded ``img_shape`` onto a feature map that
-covers the padded batch (we use the padded ``batch_input_shape``).
+covers the padded batch (we use the padded ``batch_input_shape``). ``FGDLoss(mask_mode=
+'official')`` reproduces both, to run what the authors ran (:func:`fgd_masks_official`).
 """
 from typing import Dict, Optional, Sequence, Tuple
 
@@ -84,6 +85,75 @@ def fgd_masks(gt_bboxes: Sequence[Tensor], batch_input_shape: Tuple[int, int],
     mask_bg = (mask_fg == 0).float()
     mask_bg = mask_bg / mask_bg.sum(dim=(1, 2), keepdim=True).clamp(min=1)
     return mask_fg, mask_bg
+
+
+FGD_MASK_MODES = ('paper', 'official')
+
+
+def _slice_range(start: Tensor, stop: Tensor, length: int) -> Tuple[Tensor, Tensor]:
+    """Python's ``seq[start:stop]`` bounds on a sequence of ``length``, per element:
+    a negative index counts from the end, then both are clamped to [0, length]."""
+    start = torch.where(start < 0, start + length, start).clamp(0, length)
+    stop = torch.where(stop < 0, stop + length, stop).clamp(0, length)
+    return start, stop
+
+
+def fgd_masks_official(gt_bboxes: Sequence[Tensor], img_shapes: Sequence[Tuple[int, int]],
+                       feat_shape: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
+    r"""FGD's foreground and background masks exactly as the official code builds them.
+
+    ``yzd-v/FGD``, ``mmdet/distillation/losses/fgd.py`` (``FeatureLoss.forward``), on an
+    :math:`H \times W` map of the padded batch:
+
+    - box x-coordinates are divided by the image's *un-padded* width ``img_shape[1]`` and
+      multiplied by W, y-coordinates by ``img_shape[0]`` and H (no clipping);
+    - edges are floored (x1, y1) and ceiled (x2, y2) to integers
+      :math:`w_{min}, w_{max}, h_{min}, h_{max}`, the scale value is
+      :math:`1 / (h_{max} + 1 - h_{min}) / (w_{max} + 1 - w_{min})`;
+    - the box is written as ``mask[wmin:wmax+1, hmin:hmax+1]`` (max with what is there):
+      the **x-range indexes the rows** and the y-range the columns — transposed — with
+      Python's slicing (ends past the map are cut, negative indices count from the end);
+    - background: 1 where the foreground is 0, divided by its sum when that is non-zero.
+
+    On a square map with boxes symmetric about the diagonal and an un-padded batch this
+    equals :func:`fgd_masks`; elsewhere it does not. Computed in the boxes' floating dtype
+    (float32 as in the official code) in the official order of operations.
+
+    Args:
+        gt_bboxes: one (K_i, 4) tensor of xyxy boxes per image, in input pixels.
+        img_shapes: per image (h, w) of the resized, un-padded image (mmdet 3:
+            ``data_sample.img_shape``).
+        feat_shape: (H, W) of the feature map.
+
+    Returns:
+        ``(mask_fg, mask_bg)``, each of shape (N, H, W), float32.
+    """
+    H, W = int(feat_shape[0]), int(feat_shape[1])
+    masks_fg = []
+    for boxes, (img_h, img_w) in zip(gt_bboxes, img_shapes):
+        boxes = boxes.detach().reshape(-1, 4)
+        if not boxes.is_floating_point():
+            boxes = boxes.float()
+        x1 = boxes[:, 0] / img_w * W
+        x2 = boxes[:, 2] / img_w * W
+        y1 = boxes[:, 1] / img_h * H
+        y2 = boxes[:, 3] / img_h * H
+        wmin, wmax = x1.floor().int(), x2.ceil().int()
+        hmin, hmax = y1.floor().int(), y2.ceil().int()
+        scale = 1.0 / (hmax + 1 - hmin) / (wmax + 1 - wmin)  # float32, as the original
+        # Transposed: rows from the x-range, columns from the y-range.
+        r0, r1 = _slice_range(wmin.long(), wmax.long() + 1, H)
+        c0, c1 = _slice_range(hmin.long(), hmax.long() + 1, W)
+        rows = torch.arange(H, device=boxes.device)
+        cols = torch.arange(W, device=boxes.device)
+        in_rows = (rows >= r0[:, None]) & (rows < r1[:, None])  # (K, H)
+        in_cols = (cols >= c0[:, None]) & (cols < c1[:, None])  # (K, W)
+        inside = in_rows[:, :, None] & in_cols[:, None, :]
+        per_box = torch.where(inside, scale.float()[:, None, None], 0.0)
+        masks_fg.append(torch.cat([per_box.new_zeros(1, H, W), per_box]).amax(dim=0))
+    mask_fg = torch.stack(masks_fg).float()
+    mask_bg = (mask_fg <= 0).float()
+    return mask_fg, mask_bg / mask_bg.sum(dim=(1, 2), keepdim=True).clamp(min=1)
 
 
 def spatial_channel_attention(feat: Tensor, temp: float) -> Tuple[Tensor, Tensor]:
@@ -269,6 +339,12 @@ class FGDLoss(nn.Module):
             so that P3 does not dominate the sum over levels (see "Per-level
             normalisation" above). The paper and official code do not (False).
         loss_weight: overall multiplier w, >= 0.
+        mask_mode: how the foreground/background masks are built. ``'paper'`` (default):
+            rows indexed by y, boxes mapped with the padded ``batch_input_shape``
+            (:func:`fgd_masks`). ``'official'``: as the official code that produced the
+            published numbers — transposed ``[x-range, y-range]`` indexing and boxes mapped
+            with each image's un-padded ``img_shape`` (:func:`fgd_masks_official`); needs
+            ``data_samples`` (or ``img_shapes``).
     """
 
     def __init__(self,
@@ -280,8 +356,14 @@ class FGDLoss(nn.Module):
                  gamma_fgd: float = 5e-4,
                  lambda_fgd: float = 5e-6,
                  normalize_by_hw: bool = False,
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0,
+                 mask_mode: str = 'paper') -> None:
         super().__init__()
+        if mask_mode not in FGD_MASK_MODES:
+            raise ValueError(f"FGDLoss: mask_mode must be one of {FGD_MASK_MODES} ('paper' = "
+                             "rows by y on the padded input, 'official' = the official "
+                             "code's transposed indexing and img_shape mapping), got "
+                             f'{mask_mode!r}')
         check_positive(self, 'student_channels', student_channels)
         check_positive(self, 'teacher_channels', teacher_channels)
         if teacher_channels < 2:
@@ -301,6 +383,7 @@ class FGDLoss(nn.Module):
         self.lambda_fgd = float(lambda_fgd)
         self.normalize_by_hw = bool(normalize_by_hw)
         self.loss_weight = float(loss_weight)
+        self.mask_mode = mask_mode
         self.align = (nn.Conv2d(student_channels, teacher_channels, kernel_size=1)
                       if student_channels != teacher_channels else None)
         self.gc_student = GcBlock(teacher_channels)
@@ -311,7 +394,9 @@ class FGDLoss(nn.Module):
                 preds_T: Tensor,
                 gt_bboxes: Optional[Sequence[Tensor]] = None,
                 batch_input_shape: Optional[Tuple[int, int]] = None,
-                data_samples: Optional[Sequence] = None) -> Dict[str, Tensor]:
+                data_samples: Optional[Sequence] = None,
+                img_shapes: Optional[Sequence[Tuple[int, int]]] = None
+                ) -> Dict[str, Tensor]:
         """Compute the four weighted FGD terms of one level.
 
         Pass either ``gt_bboxes`` and ``batch_input_shape`` or mmdet 3 ``data_samples``
@@ -323,6 +408,8 @@ class FGDLoss(nn.Module):
             gt_bboxes: N tensors (K_i, 4) of xyxy boxes in padded-input pixels.
             batch_input_shape: (H_in, W_in) of the padded batch.
             data_samples: N ``DetDataSample`` s, instead of the two arguments above.
+            img_shapes: N un-padded (h, w) image shapes, for ``mask_mode='official'`` when
+                no ``data_samples`` are given (their ``img_shape`` is used otherwise).
 
         Returns:
             dict with keys ``'fg', 'bg', 'mask', 'global'``: scalars already multiplied
@@ -330,11 +417,16 @@ class FGDLoss(nn.Module):
         """
         if data_samples is not None:
             gt_bboxes, batch_input_shape = self._from_data_samples(data_samples)
+            if self.mask_mode == 'official':
+                img_shapes = [tuple(s.metainfo['img_shape'][:2]) for s in data_samples]
+        if self.mask_mode == 'official' and img_shapes is None:
+            raise ValueError("FGDLoss: mask_mode='official' maps boxes with each image's "
+                             'un-padded img_shape: pass data_samples or img_shapes')
         if gt_bboxes is None or batch_input_shape is None:
             raise ValueError('FGDLoss: pass gt_bboxes and batch_input_shape, or '
                              'data_samples')
         gt_bboxes = [getattr(b, 'tensor', b) for b in gt_bboxes]  # mmdet HorizontalBoxes
-        self._check_inputs(preds_S, preds_T, gt_bboxes, batch_input_shape)
+        self._check_inputs(preds_S, preds_T, gt_bboxes, batch_input_shape, img_shapes)
         # fp32 throughout: the align conv and GcBlocks hold fp32 weights, which refuse
         # fp16/bf16 maps outside autocast, and the squared errors of maps near ±1e4
         # overflow fp16.
@@ -342,7 +434,10 @@ class FGDLoss(nn.Module):
         if self.align is not None:
             preds_S = self.align(preds_S)
         N, _, H, W = preds_T.shape
-        mask_fg, mask_bg = fgd_masks(gt_bboxes, batch_input_shape, (H, W))
+        if self.mask_mode == 'official':
+            mask_fg, mask_bg = fgd_masks_official(gt_bboxes, img_shapes, (H, W))
+        else:
+            mask_fg, mask_bg = fgd_masks(gt_bboxes, batch_input_shape, (H, W))
         mask_fg, mask_bg = mask_fg.to(preds_T.device), mask_bg.to(preds_T.device)
         fg, bg, mask = fgd_focal_losses(preds_S, preds_T, mask_fg, mask_bg, self.temp,
                                         self.normalize_by_hw)
@@ -360,7 +455,8 @@ class FGDLoss(nn.Module):
         return boxes, tuple(data_samples[0].metainfo['batch_input_shape'])
 
     def _check_inputs(self, preds_S: Tensor, preds_T: Tensor, gt_bboxes: Sequence[Tensor],
-                      batch_input_shape: Tuple[int, int]) -> None:
+                      batch_input_shape: Tuple[int, int],
+                      img_shapes: Optional[Sequence[Tuple[int, int]]] = None) -> None:
         if preds_S.dim() != 4 or preds_T.dim() != 4:
             raise ValueError(f'FGDLoss: expected 4-d maps, got student '
                              f'{tuple(preds_S.shape)} and teacher {tuple(preds_T.shape)}')
@@ -383,3 +479,8 @@ class FGDLoss(nn.Module):
         if len(batch_input_shape) != 2 or min(batch_input_shape) <= 0:
             raise ValueError(f'FGDLoss: batch_input_shape must be (H_in, W_in) > 0, got '
                              f'{tuple(batch_input_shape)}')
+        if img_shapes is not None:
+            shapes = [tuple(s) for s in img_shapes]
+            if len(shapes) != Ns or any(len(s) != 2 or min(s) <= 0 for s in shapes):
+                raise ValueError(f'FGDLoss: img_shapes must be {Ns} (h, w) > 0 pairs for a '
+                                 f'batch of maps {tuple(preds_S.shape)}, got {shapes}')

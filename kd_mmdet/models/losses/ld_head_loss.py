@@ -9,7 +9,8 @@ official ``LDHead``, each returned under its own name so it is logged separately
 - ``main``: LD on the student's positive locations, weighted by the student's max class
   score (official weight 0.25, tau 10);
 - ``vlr``: LD on the Valuable Localization Region, weighted by each location's IoU with
-  its GT (0.25, tau 10; :func:`kd_mmdet.models.utils.vlr_mask`);
+  its GT (0.25, tau 10; :func:`kd_mmdet.models.utils.vlr_mask`); the region uses the
+  published DIoU, or with ``vlr_iou='official'`` the official code's IoF-based one;
 - ``kd``: class-score KD on the positives (official weight 10, T 2);
 - ``im`` (off by default): feature imitation, MSE between student and teacher FPN features
   on the fine-grained region of Wang et al. 2019 (locations whose IoU with a GT exceeds
@@ -30,7 +31,7 @@ from torch import Tensor, nn
 
 from kd_mmdet.models.losses.ld_loss import ld_loss
 from kd_mmdet.models.losses.utils import check_positive, check_same_shape
-from kd_mmdet.models.utils.vlr import anchor_gt_ious, bbox_iou, vlr_mask
+from kd_mmdet.models.utils.vlr import anchor_gt_ious, bbox_iou, check_vlr_iou, vlr_mask
 from kd_mmdet.registry import MODELS
 
 _NAME = 'LDHeadLoss'
@@ -87,6 +88,12 @@ class LDHeadLoss(nn.Module):
             switches it off.
         vlr_ratio: the VLR's lower DIoU bound as a fraction of the ATSS threshold (0.25).
         topk: ATSS candidates per level, the assigner's ``topk`` (9).
+        vlr_iou: how the VLR's DIoU is computed. ``'diou'`` (default): the published
+            Distance-IoU of the paper. ``'official'``: what the official code
+            (HikariTJU/LD) computes and what its published numbers were trained with —
+            mmdet 2's ``bbox_overlaps(anchors, gts, mode='diou')`` of that repository,
+            intersection over the *anchor's* area minus the DIoU centre penalty
+            (:func:`kd_mmdet.models.utils.bbox_diou_official`).
     """
 
     def __init__(self,
@@ -97,7 +104,8 @@ class LDHeadLoss(nn.Module):
                  kd_weight: float = 10.0,
                  im_weight: float = 0.0,
                  vlr_ratio: float = 0.25,
-                 topk: int = 9) -> None:
+                 topk: int = 9,
+                 vlr_iou: str = 'diou') -> None:
         super().__init__()
         check_positive(_NAME, 'tau', tau)
         check_positive(_NAME, 'kd_temperature', kd_temperature)
@@ -108,6 +116,7 @@ class LDHeadLoss(nn.Module):
             raise ValueError(f'{_NAME}: vlr_ratio must be in [0, 1], got {vlr_ratio!r}')
         if not isinstance(topk, int) or topk < 1:
             raise ValueError(f'{_NAME}: topk must be an int >= 1, got {topk!r}')
+        check_vlr_iou(_NAME, 'vlr_iou', vlr_iou)
         self.tau = tau
         self.kd_temperature = kd_temperature
         self.loss_weight = loss_weight
@@ -116,6 +125,7 @@ class LDHeadLoss(nn.Module):
         self.im_weight = im_weight
         self.vlr_ratio = vlr_ratio
         self.topk = topk
+        self.vlr_iou = vlr_iou
 
     def forward(self,
                 cls_scores_S: Sequence[Tensor],
@@ -199,7 +209,8 @@ class LDHeadLoss(nn.Module):
             # one anchor-GT IoU matrix serves both regions
             ious = bbox_iou(flat.float(), gt.float()) if gt.size(0) else None
             if self.vlr_weight > 0:
-                res = vlr_mask(flat, gt, num_level, self.topk, self.vlr_ratio, ious=ious)
+                res = vlr_mask(flat, gt, num_level, self.topk, self.vlr_ratio, ious=ious,
+                               iou_mode=self.vlr_iou)
                 vlr_w.append(res.ious)
             else:
                 vlr_w.append(flat.new_zeros(flat.size(0)))

@@ -1,4 +1,5 @@
-from .vlr import VLRResult, atss_candidates, atss_threshold, bbox_diou, bbox_iou, vlr_mask
+from .vlr import (VLR_IOU_MODES, VLRResult, atss_candidates, atss_threshold, bbox_diou,
+                  bbox_diou_official, bbox_iou, vlr_mask)
 
-__all__ = ['VLRResult', 'atss_candidates', 'atss_threshold', 'bbox_diou', 'bbox_iou',
-           'vlr_mask']
+__all__ = ['VLR_IOU_MODES', 'VLRResult', 'atss_candidates', 'atss_threshold', 'bbox_diou',
+           'bbox_diou_official', 'bbox_iou', 'vlr_mask']

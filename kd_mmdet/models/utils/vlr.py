@@ -16,6 +16,9 @@ from kd_mmdet.models.losses.utils import check_positive
 
 # mmdet's bbox_overlaps clamps the union (and our enclosing diagonal) by this value
 BOX_EPS = 1e-6
+# How the VLR's DIoU is computed: 'diou' is the published Distance-IoU; 'official' is what
+# the official LD code computes (see bbox_diou_official).
+VLR_IOU_MODES = ('diou', 'official')
 
 
 def _check_boxes(owner: str, arg: str, boxes: Tensor) -> None:
@@ -30,6 +33,18 @@ def _centres(boxes: Tensor) -> Tensor:
                         (boxes[:, 1] + boxes[:, 3]) / 2.0), dim=1)
 
 
+def _areas(boxes: Tensor) -> Tensor:
+    return (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+
+
+def _intersection(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    """Pairwise intersection areas, shape (N, M)."""
+    lt = torch.max(boxes1[:, None, :2], boxes2[None, :, :2])
+    rb = torch.min(boxes1[:, None, 2:], boxes2[None, :, 2:])
+    wh = (rb - lt).clamp(min=0)
+    return wh[..., 0] * wh[..., 1]
+
+
 def bbox_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """Pairwise IoU, equal to mmdet's ``bbox_overlaps(boxes1, boxes2)`` (union >= 1e-6).
 
@@ -41,13 +56,8 @@ def bbox_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """
     _check_boxes('bbox_iou', 'boxes1', boxes1)
     _check_boxes('bbox_iou', 'boxes2', boxes2)
-    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
-    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
-    lt = torch.max(boxes1[:, None, :2], boxes2[None, :, :2])
-    rb = torch.min(boxes1[:, None, 2:], boxes2[None, :, 2:])
-    wh = (rb - lt).clamp(min=0)
-    overlap = wh[..., 0] * wh[..., 1]
-    union = (area1[:, None] + area2[None, :] - overlap).clamp(min=BOX_EPS)
+    overlap = _intersection(boxes1, boxes2)
+    union = (_areas(boxes1)[:, None] + _areas(boxes2)[None, :] - overlap).clamp(min=BOX_EPS)
     return overlap / union
 
 
@@ -69,6 +79,42 @@ def bbox_diou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
         DIoU matrix, shape (N, M).
     """
     return bbox_iou(boxes1, boxes2) - _centre_distance_penalty(boxes1, boxes2)
+
+
+def bbox_diou_official(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    r"""Pairwise "DIoU" as the official LD code computes it (not symmetric).
+
+    .. math::
+        \frac{|A \cap B|}{\max(|A|, 10^{-6})} - \frac{\rho^2(a, b)}{c^2}
+
+    The official VLR (HikariTJU/LD, ``ATSSAssigner.get_vlr_region``) calls mmdet 2's
+    ``bbox_overlaps(anchors, gt_bboxes, mode='diou')`` of that repository
+    (``mmdet/core/bbox/iou_calculators/iou2d_calculator.py``), whose ``'diou'`` mode takes
+    the "union" of the ``'iof'`` branch — the area of the first box (the anchor) — before
+    subtracting the DIoU centre penalty. :func:`bbox_diou` is the published DIoU.
+
+    Args:
+        boxes1: (N, 4) xyxy (the anchors). boxes2: (M, 4) xyxy (the GT boxes).
+
+    Returns:
+        Matrix of shape (N, M).
+    """
+    _check_boxes('bbox_diou_official', 'boxes1', boxes1)
+    _check_boxes('bbox_diou_official', 'boxes2', boxes2)
+    return _iof_first(boxes1, boxes2) - _centre_distance_penalty(boxes1, boxes2)
+
+
+def _iof_first(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    """Intersection over the first box's area (mmdet's 'iof'), shape (N, M)."""
+    return _intersection(boxes1, boxes2) / _areas(boxes1)[:, None].clamp(min=BOX_EPS)
+
+
+def check_vlr_iou(owner: str, arg: str, mode: str) -> None:
+    """Raise unless ``mode`` is one of :data:`VLR_IOU_MODES`."""
+    if mode not in VLR_IOU_MODES:
+        raise ValueError(f"{owner}: {arg} must be one of {VLR_IOU_MODES} ('diou' = the "
+                         "published Distance-IoU, 'official' = the official LD code's "
+                         f"intersection over the anchor's area minus the penalty), got {mode!r}")
 
 
 def _centre_distance_penalty(boxes1: Tensor, boxes2: Tensor) -> Tensor:
@@ -149,7 +195,7 @@ class VLRResult(NamedTuple):
 
 def vlr_mask(anchors: Tensor, gt_bboxes: Tensor, num_level_anchors: Sequence[int],
              topk: int = 9, ratio: float = 0.25,
-             ious: Optional[Tensor] = None) -> VLRResult:
+             ious: Optional[Tensor] = None, iou_mode: str = 'diou') -> VLRResult:
     r"""Anchors in the Valuable Localization Region of any GT box.
 
     .. math::
@@ -169,6 +215,10 @@ def vlr_mask(anchors: Tensor, gt_bboxes: Tensor, num_level_anchors: Sequence[int
         ratio: lower bound as a fraction of the threshold (official 0.25), in [0, 1].
         ious: (A, G) ``bbox_iou(anchors, gt_bboxes)`` when the caller already has it
             (:class:`~kd_mmdet.LDHeadLoss` shares it with the imitation region).
+        iou_mode: ``'diou'`` (default) tests the published DIoU (:func:`bbox_diou`);
+            ``'official'`` the official code's intersection over the anchor's area minus
+            the centre penalty (:func:`bbox_diou_official`). The threshold and the
+            returned weights are plain IoU in both.
 
     Returns:
         :class:`VLRResult` ``(mask, gt_inds, ious)``, each of shape (A,).
@@ -184,6 +234,7 @@ def vlr_mask(anchors: Tensor, gt_bboxes: Tensor, num_level_anchors: Sequence[int
     check_positive('vlr_mask', 'ratio', ratio, allow_zero=True)
     if ratio > 1:
         raise ValueError(f'vlr_mask: ratio must be in [0, 1], got {ratio!r}')
+    check_vlr_iou('vlr_mask', 'iou_mode', iou_mode)
 
     num_anchors = anchors.size(0)
     gt_inds = anchors.new_full((num_anchors, ), -1, dtype=torch.long)
@@ -194,7 +245,8 @@ def vlr_mask(anchors: Tensor, gt_bboxes: Tensor, num_level_anchors: Sequence[int
     anchors, gt_bboxes = anchors.float(), gt_bboxes.float()
     ious = anchor_gt_ious('vlr_mask', ious, anchors, gt_bboxes)
     thr = atss_threshold(ious, atss_candidates(anchors, gt_bboxes, num_level_anchors, topk))
-    diou = ious - _centre_distance_penalty(anchors, gt_bboxes)  # bbox_diou, IoU reused
+    overlap = ious if iou_mode == 'diou' else _iof_first(anchors, gt_bboxes)
+    diou = overlap - _centre_distance_penalty(anchors, gt_bboxes)  # IoU reused for 'diou'
     in_vlr = (diou >= ratio * thr[None]) & (diou < thr[None])  # (A, G)
 
     best_iou, best_gt = ious.masked_fill(~in_vlr, -1.0).max(dim=1)

@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from kd_mmdet.models.losses import FGDLoss, fgd_masks, spatial_channel_attention
+from kd_mmdet.models.losses import (FGDLoss, fgd_masks, fgd_masks_official,
+                                    spatial_channel_attention)
 
 # A padded batch of 40x56 pixels on a 5x7 map (stride 8): non-square, so a transposed
 # mask cannot fit.
@@ -86,10 +87,11 @@ def gc_reference(block, f):
     return out
 
 
-def fgd_reference(loss, s, t, gt_bboxes, batch_input_shape):
-    """Loop-by-loop FGD terms (Yang et al., CVPR 2022, eqs. 1-10; official sqrt form)."""
+def fgd_reference(loss, s, t, gt_bboxes, batch_input_shape, masks=None):
+    """Loop-by-loop FGD terms (Yang et al., CVPR 2022, eqs. 1-10; official sqrt form);
+    ``masks`` replaces the paper masks (e.g. by the official code's)."""
     N, C, H, W = s.shape
-    M_fg, M_bg = masks_reference(gt_bboxes, batch_input_shape, H, W)
+    M_fg, M_bg = masks or masks_reference(gt_bboxes, batch_input_shape, H, W)
     S_s, A_s = attention_reference(s, loss.temp)
     S_t, A_t = attention_reference(t, loss.temp)
     fg = bg = mask = 0.0
@@ -411,3 +413,121 @@ def test_low_precision_maps_computed_in_fp32(dtype):
     out = loss(s, t, gt_bboxes=[torch.tensor([[0., 0., 16., 16.]]), torch.zeros(0, 4)],
                batch_input_shape=(32, 32))
     assert all(v.dtype == torch.float32 and torch.isfinite(v) for v in out.values())
+
+
+# mask_mode='official': what yzd-v/FGD (mmdet/distillation/losses/fgd.py) computes.
+# Un-padded image shapes inside the 40x56 padded batch: the boxes are mapped with these.
+IMG_SHAPES = [(33, 50), (40, 41)]
+
+
+def official_masks_reference(gt_bboxes, img_shapes, H, W):
+    """Statement-by-statement transcription of the official FeatureLoss.forward masks:
+    img_shape mapping, floor/ceil, Mask_fg[i][wmin:wmax+1, hmin:hmax+1] (x-range on the
+    rows) with Python slicing, background 1/N_bg."""
+    N = len(gt_bboxes)
+    Mask_fg = torch.zeros(N, H, W)
+    Mask_bg = torch.ones(N, H, W)
+    for i in range(N):
+        boxes = gt_bboxes[i]
+        new = torch.ones_like(boxes)
+        new[:, 0] = boxes[:, 0] / img_shapes[i][1] * W
+        new[:, 2] = boxes[:, 2] / img_shapes[i][1] * W
+        new[:, 1] = boxes[:, 1] / img_shapes[i][0] * H
+        new[:, 3] = boxes[:, 3] / img_shapes[i][0] * H
+        wmin, wmax = torch.floor(new[:, 0]).int(), torch.ceil(new[:, 2]).int()
+        hmin, hmax = torch.floor(new[:, 1]).int(), torch.ceil(new[:, 3]).int()
+        area = 1.0 / (hmax.view(1, -1) + 1 - hmin.view(1, -1)) / (
+            wmax.view(1, -1) + 1 - wmin.view(1, -1))
+        for j in range(len(boxes)):
+            region = Mask_fg[i][wmin[j]:wmax[j] + 1, hmin[j]:hmax[j] + 1]
+            Mask_fg[i][wmin[j]:wmax[j] + 1, hmin[j]:hmax[j] + 1] = torch.maximum(
+                region, area[0][j])
+        Mask_bg[i] = torch.where(Mask_fg[i] > 0, 0, 1)
+        if torch.sum(Mask_bg[i]):
+            Mask_bg[i] /= torch.sum(Mask_bg[i])
+    return Mask_fg, Mask_bg
+
+
+OFFICIAL_BOXES = [
+    BOXES,
+    [torch.tensor([[0., 0., 50., 33.], [41., 2., 50., 30.]]),         # whole image; right edge
+     torch.tensor([[2.5, 30.1, 40.9, 39.9], [-6., -3., 5., 4.]])],   # bottom strip; negative
+    [torch.tensor([[3.3, 7.9, 17.1, 38.2], [30., 1., 49., 12.]]), torch.zeros(0, 4)],
+]
+
+
+@pytest.mark.parametrize('boxes', OFFICIAL_BOXES)
+def test_official_masks_match_statement_transcription(boxes):
+    """fgd_masks_official equals the official statements on a non-square padded map,
+    negative corners and boxes reaching the un-padded edge included."""
+    fg, bg = fgd_masks_official(boxes, IMG_SHAPES, FEAT_HW)
+    ref_fg, ref_bg = official_masks_reference(boxes, IMG_SHAPES, *FEAT_HW)
+    torch.testing.assert_close(fg, ref_fg, rtol=0, atol=0)
+    torch.testing.assert_close(bg, ref_bg, rtol=0, atol=1e-7)
+    assert fg.shape == (2, *FEAT_HW)
+
+
+def test_official_masks_differ_from_paper_on_non_square_padded_map():
+    """The switch matters: on a 5x7 map of a padded batch the official masks are not the
+    paper's (transposed and stretched); on a square un-padded one with a box symmetric
+    about the diagonal they are the same."""
+    boxes = [torch.tensor([[8., 4., 30., 20.]])]
+    official, _ = fgd_masks_official(boxes, [(33, 50)], FEAT_HW)
+    paper, _ = fgd_masks(boxes, INPUT_HW, FEAT_HW)
+    assert not torch.equal(official, paper)
+    # rows of the official mask come from x: columns 1..4 of the paper become rows here
+    assert official[0, :, 0].nonzero().flatten().tolist() == [1, 2, 3, 4]
+    square = [torch.tensor([[8., 8., 24., 24.]])]
+    torch.testing.assert_close(fgd_masks_official(square, [(40, 40)], (5, 5))[0],
+                               fgd_masks(square, (40, 40), (5, 5))[0])
+
+
+def _samples(boxes, img_shapes):
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.bbox import HorizontalBoxes
+    from mmengine.structures import InstanceData
+    samples = []
+    for b, shape in zip(boxes, img_shapes):
+        sample = DetDataSample(metainfo=dict(batch_input_shape=INPUT_HW, img_shape=shape))
+        sample.gt_instances = InstanceData(bboxes=HorizontalBoxes(b))
+        samples.append(sample)
+    return samples
+
+
+@pytest.mark.parametrize('boxes', OFFICIAL_BOXES[:2])
+def test_official_mode_matches_slow_transcription_of_official_loss(boxes):
+    """FGDLoss(mask_mode='official') fed mmdet 3 data samples (img_shape read from them)
+    equals the loop-by-loop FGD terms on the official code's masks; mask and global
+    terms, which use no mask, equal the paper mode's."""
+    loss = randomize(FGDLoss(4, 4, mask_mode='official'), 3)
+    s, t = maps()
+    out = loss(s, t, data_samples=_samples(boxes, IMG_SHAPES))
+    ref = fgd_reference(loss, s, t, None, None,
+                        masks=official_masks_reference(boxes, IMG_SHAPES, *FEAT_HW))
+    for key, ref_key in (('fg', 'fg'), ('bg', 'bg'), ('mask', 'mask'), ('global', 'glob')):
+        assert out[key].item() == pytest.approx(ref[ref_key], rel=1e-4), key
+    paper = randomize(FGDLoss(4, 4), 3)(s, t, boxes, INPUT_HW)
+    assert out['mask'].item() == pytest.approx(paper['mask'].item(), rel=1e-6)
+    assert out['fg'].item() != pytest.approx(paper['fg'].item(), rel=1e-3)
+    # explicit img_shapes give the same numbers as the data samples
+    direct = loss(s, t, boxes, INPUT_HW, img_shapes=IMG_SHAPES)
+    for key in out:
+        assert direct[key].item() == pytest.approx(out[key].item(), rel=1e-6)
+
+
+def test_official_mode_bad_input_named():
+    """An unknown mask_mode, or official mode without image shapes or with the wrong
+    number of them, fails naming FGDLoss, the argument and the shapes."""
+    with pytest.raises(ValueError, match=r"FGDLoss: mask_mode must be one of \('paper', "
+                                         r"'official'\).*got 'transposed'"):
+        FGDLoss(4, 4, mask_mode='transposed')
+    loss = FGDLoss(4, 4, mask_mode='official')
+    s, t = maps()
+    with pytest.raises(ValueError, match=r"FGDLoss: mask_mode='official' .* pass "
+                                         r'data_samples or img_shapes'):
+        loss(s, t, BOXES, INPUT_HW)
+    with pytest.raises(ValueError, match=r'FGDLoss: img_shapes must be 2 \(h, w\) > 0 pairs '
+                                         r'for a batch of maps \(2, 4, 5, 7\), got '
+                                         r'\[\(33, 50\)\]'):
+        loss(s, t, BOXES, INPUT_HW, img_shapes=[(33, 50)])
+    assert FGDLoss(4, 4).mask_mode == 'paper'

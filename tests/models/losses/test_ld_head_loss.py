@@ -68,8 +68,9 @@ def kl_mean(s_logits, t_logits, T):
         / len(s_logits)
 
 
-def slow_terms(inp, tau=10.0, kd_T=2.0):
-    """Loop-by-loop transcription of the official LDHead's main, VLR and KD terms."""
+def slow_terms(inp, tau=10.0, kd_T=2.0, vlr_weights=None):
+    """Loop-by-loop transcription of the official LDHead's main, VLR and KD terms
+    (``vlr_weights``: per-image VLR weights over all anchors, instead of vlr_mask's)."""
     n = inp['labels'][0].size(0)
     bins = REG_MAX + 1
     cls_S = rows(inp['cls_scores_S'], n, NUM_CLASSES)
@@ -80,7 +81,8 @@ def slow_terms(inp, tau=10.0, kd_T=2.0):
     vlr_w = []
     for i, sample in enumerate(inp['data_samples']):
         flat = torch.cat([a[i] for a in inp['anchors']])
-        vlr_w.append(vlr_mask(flat, sample.gt_instances.bboxes, num_level).ious)
+        vlr_w.append(vlr_mask(flat, sample.gt_instances.bboxes, num_level).ious
+                     if vlr_weights is None else vlr_weights[i])
     vlr_w = torch.stack(vlr_w).split(num_level, dim=1)
     main = vlr = kd = 0.0
     for lvl in range(len(num_level)):
@@ -274,3 +276,52 @@ def test_builds_from_registry():
     from mmrazor.registry import MODELS as RAZOR
     loss = RAZOR.build(dict(type='kd_mmdet.LDHeadLoss', kd_weight=3.0))
     assert isinstance(loss, LDHeadLoss) and loss.kd_weight == 3.0
+
+
+def official_vlr_weights(inp):
+    """Per image, the official get_vlr_region's weights, anchor by anchor: IoU with the GT
+    of highest IoU among those whose LD-repository 'diou' (intersection over the anchor's
+    area minus rho^2 / c^2) lies in [0.25 thr, thr)."""
+    from kd_mmdet.models.utils import atss_candidates, atss_threshold
+    num_level = [a.size(1) for a in inp['anchors']]
+    out = []
+    for i, sample in enumerate(inp['data_samples']):
+        flat = torch.cat([a[i] for a in inp['anchors']])
+        gts = sample.gt_instances.bboxes
+        ious = bbox_iou(flat, gts)
+        thr = atss_threshold(ious, atss_candidates(flat, gts, num_level, 9)).tolist()
+        w = torch.zeros(len(flat))
+        for a, (ax1, ay1, ax2, ay2) in enumerate(flat.tolist()):
+            best = -1.0
+            for g, (bx1, by1, bx2, by2) in enumerate(gts.tolist()):
+                inter = (max(min(ax2, bx2) - max(ax1, bx1), 0.0)
+                         * max(min(ay2, by2) - max(ay1, by1), 0.0))
+                rho2 = (((bx1 + bx2) - (ax1 + ax2))**2 + ((by1 + by2) - (ay1 + ay2))**2) / 4
+                c2 = (max(ax2, bx2) - min(ax1, bx1))**2 + (max(ay2, by2) - min(ay1, by1))**2
+                d = inter / max((ax2 - ax1) * (ay2 - ay1), 1e-6) - rho2 / max(c2, 1e-6)
+                if 0.25 * thr[g] <= d < thr[g]:
+                    best = max(best, float(ious[a, g]))
+            w[a] = max(best, 0.0)
+        out.append(w)
+    return out
+
+
+def test_official_vlr_iou_matches_slow_transcription():
+    """vlr_iou='official' gives the VLR term of the official code's region; main and kd
+    are unchanged, and the VLR term differs from the published-DIoU one."""
+    inp, _, _ = head_inputs()
+    main, vlr, kd = slow_terms(inp, vlr_weights=official_vlr_weights(inp))
+    assert vlr > 0
+    out = LDHeadLoss(vlr_iou='official')(**inp)
+    paper = LDHeadLoss()(**inp)
+    assert out['vlr'].item() == pytest.approx(0.25 * vlr, rel=1e-5)
+    assert out['main'].item() == pytest.approx(paper['main'].item(), rel=1e-6)
+    assert out['kd'].item() == pytest.approx(paper['kd'].item(), rel=1e-6)
+    assert out['vlr'].item() != pytest.approx(paper['vlr'].item(), rel=1e-3)
+
+
+def test_bad_vlr_iou_named():
+    with pytest.raises(ValueError, match=r"LDHeadLoss: vlr_iou must be one of \('diou', "
+                                         r"'official'\).*got 'giou'"):
+        LDHeadLoss(vlr_iou='giou')
+    assert LDHeadLoss().vlr_iou == 'diou'

@@ -3,7 +3,8 @@ import statistics
 import pytest
 import torch
 
-from kd_mmdet.models.utils import atss_candidates, atss_threshold, bbox_diou, bbox_iou, vlr_mask
+from kd_mmdet.models.utils import (atss_candidates, atss_threshold, bbox_diou,
+                                   bbox_diou_official, bbox_iou, vlr_mask)
 
 
 def grid_anchors(img_size=96, strides=(8, 16, 32), scale=4):
@@ -215,3 +216,63 @@ def test_bad_inputs_name_function_argument_and_shapes():
         vlr_mask(anchors, gts, num_level, ratio=1.5)
     with pytest.raises(ValueError, match=r'bbox_diou|bbox_iou'):
         bbox_diou(torch.zeros(3, 4), torch.zeros(3))
+
+
+def official_diou_reference(bboxes1, bboxes2, eps=1e-6):
+    """Pair-by-pair transcription of mmdet 2's bbox_overlaps(mode='diou') in HikariTJU/LD
+    (mmdet/core/bbox/iou_calculators/iou2d_calculator.py, is_aligned=False): the 'diou'
+    mode takes union = area1 (as 'iof'), then subtracts rho^2 / c^2."""
+    out = torch.zeros(len(bboxes1), len(bboxes2))
+    for r, (ax1, ay1, ax2, ay2) in enumerate(bboxes1.tolist()):
+        area1 = (ax2 - ax1) * (ay2 - ay1)
+        for c, (bx1, by1, bx2, by2) in enumerate(bboxes2.tolist()):
+            w = max(min(ax2, bx2) - max(ax1, bx1), 0.0)
+            h = max(min(ay2, by2) - max(ay1, by1), 0.0)
+            union = max(area1, eps)
+            left = ((bx1 + bx2) - (ax1 + ax2))**2 / 4
+            right = ((by1 + by2) - (ay1 + ay2))**2 / 4
+            ew = max(max(ax2, bx2) - min(ax1, bx1), 0.0)
+            eh = max(max(ay2, by2) - min(ay1, by1), 0.0)
+            out[r, c] = w * h / union - (left + right) / max(ew**2 + eh**2, eps)
+    return out
+
+
+def test_bbox_diou_official_matches_ld_repository_bbox_overlaps():
+    """bbox_diou_official equals the LD repository's 'diou' pair by pair; it is the IoF
+    (intersection over the anchor's area) minus the penalty, not the published DIoU."""
+    anchors, _ = grid_anchors(img_size=48)
+    gts = torch.cat([random_gts(2, img_size=48), torch.tensor([[100., 100., 110., 110.]])])
+    official = bbox_diou_official(anchors, gts)
+    torch.testing.assert_close(official, official_diou_reference(anchors, gts),
+                               rtol=1e-5, atol=1e-6)
+    # a 4x4 anchor centred in a 10x10 GT: the whole anchor is covered, so the official
+    # value is 16 / 16 = 1 where the DIoU is 16 / 100 (same centre: no penalty)
+    small, big = torch.tensor([[3., 3., 7., 7.]]), torch.tensor([[0., 0., 10., 10.]])
+    assert bbox_diou_official(small, big).item() == pytest.approx(1.0)   # 16 / 16
+    assert bbox_diou(small, big).item() == pytest.approx(0.16)           # 16 / 100
+
+
+@pytest.mark.parametrize('seed', [0, 3])
+def test_vlr_official_iou_matches_brute_force_loop(seed):
+    """iou_mode='official': the region tests the LD repository's DIoU (transcribed above)
+    against the same IoU thresholds; weights stay IoU. The result differs from 'diou'."""
+    anchors, num_level = grid_anchors()
+    gts = random_gts(seed, num=4)
+    ious, diou = bbox_iou(anchors, gts), official_diou_reference(anchors, gts)
+    thr = atss_threshold(ious, atss_candidates(anchors, gts, num_level, 9))
+    mask, gt_inds, weights = vlr_mask(anchors, gts, num_level, iou_mode='official')
+    for a in range(anchors.size(0)):
+        owners = [g for g in range(4) if 0.25 * thr[g] <= diou[a, g] < thr[g]]
+        assert bool(mask[a]) == bool(owners)
+        if owners:
+            best = max(owners, key=lambda g: ious[a, g].item())
+            assert gt_inds[a].item() == best and weights[a].item() == ious[a, best].item()
+    assert mask.any()
+    assert not torch.equal(mask, vlr_mask(anchors, gts, num_level).mask)
+
+
+def test_vlr_bad_iou_mode_named():
+    anchors, num_level = grid_anchors(img_size=32)
+    with pytest.raises(ValueError, match=r"vlr_mask: iou_mode must be one of \('diou', "
+                                         r"'official'\).*got 'iof'"):
+        vlr_mask(anchors, random_gts(0), num_level, iou_mode='iof')

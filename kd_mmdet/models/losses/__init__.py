@@ -9,6 +9,7 @@ from .ld_head_loss import LDHeadLoss, finegrained_region
 from .ld_loss import LDLoss, ld_loss
 from .logsum_loss import LogSumLoss, logsum_loss
 from .ofa_loss import OFALoss, ofa_loss
+from .pkd_loss import PKDLoss, pkd_loss, pkd_normalize
 
 __all__ = ['CWDLoss', 'cwd_loss']
 __all__ += ['FGD_MASK_MODES', 'FGDLoss', 'GcBlock', 'fgd_focal_losses', 'fgd_masks',
@@ -17,3 +18,4 @@ __all__ += ['FGD_MASK_MODES', 'FGDLoss', 'GcBlock', 'fgd_focal_losses', 'fgd_mas
 __all__ += ['DKDLoss', 'dkd_loss', 'dkd_warmup_factor', 'KDLoss', 'kd_loss', 'LDLoss',
             'ld_loss', 'LDHeadLoss', 'finegrained_region']
 __all__ += ['LogSumLoss', 'logsum_loss', 'OFALoss', 'ofa_loss']
+__all__ += ['PKDLoss', 'pkd_loss', 'pkd_normalize']

@@ -1,4 +1,5 @@
-"""Install kd_mmdet; ship configs/ and tools/ inside the package as mim expects."""
+"""Install kd_mmdet; ship configs/, tools/ and model-index.yml inside the package as mim
+expects."""
 import os
 import os.path as osp
 import shutil
@@ -7,7 +8,7 @@ import sys
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
-MIM_FILES = ('configs', 'tools')
+MIM_FILES = ('configs', 'tools', 'model-index.yml')
 
 
 def version() -> str:
@@ -18,7 +19,9 @@ def version() -> str:
 
 
 def add_mim_extension() -> None:
-    """Place configs/ and tools/ at kd_mmdet/.mim/, where `mim train kd_mmdet` looks.
+    """Place configs/, tools/ and model-index.yml at kd_mmdet/.mim/, where `mim train
+    kd_mmdet` looks for configs and `mim search kd_mmdet` for the model index (whose
+    imports name configs/<folder>/metafile.yml relative to it).
 
     Editable installs link them (edits show at once); wheels and sdists copy them.
     """
@@ -38,8 +41,10 @@ def add_mim_extension() -> None:
             shutil.rmtree(dst)
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_dir), dst)
-        else:
+        elif osp.isdir(src):
             shutil.copytree(src, dst)
+        else:
+            shutil.copyfile(src, dst)
 
 
 if __name__ == '__main__':
@@ -51,7 +56,8 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
         py_modules=['kd_mmdet_startup'],
         include_package_data=True,
-        package_data={'kd_mmdet': ['.mim/configs/**/*', '.mim/tools/**/*']},
+        package_data={'kd_mmdet': ['.mim/configs/**/*', '.mim/tools/**/*',
+                                   '.mim/model-index.yml']},
         python_requires='>=3.8',
         zip_safe=False,
     )

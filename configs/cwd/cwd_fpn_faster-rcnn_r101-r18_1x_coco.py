@@ -1,5 +1,6 @@
 # CWD on the FPN: Faster R-CNN R101 2x (39.8) -> Faster R-CNN R18 1x.
-# Same settings as the R50 student; both FPNs have 256 channels.
+# No official config or published number for this pair: the settings of the R50 student
+# (mmrazor 1.x's Faster R-CNN recipe: tau=1, weight 10, 5 levels); both FPNs have 256 channels.
 _base_ = ['../_base_/pairs/faster-rcnn_r101-r18_1x_coco.py', '../_base_/distillers/cwd.py']
 
 levels = range(5)  # P2..P6

@@ -1,6 +1,9 @@
 # DKD on the RoI logits + ReviewKD on the FPN, the combination the DKD paper reports:
-# Faster R-CNN R101 2x (39.8) -> R50 1x (37.4; paper: 40.65). DKD alpha 1, beta 0.25, T 1;
-# ReviewKD as configs/reviewkd/reviewkd_fpn_faster-rcnn_r101-r50_1x_coco.py (HCL weight 1).
+# Faster R-CNN R101 ms-3x (41.8) -> R50 1x (37.4); paper: 40.65 (unverified: the paper's
+# table). Official recipe: megvii-research/mdistiller detection/configs/DKD/
+# ReviewDKD-R50-R101.yaml — DKD alpha 1, beta 0.25, T 1 (as ./dkd_faster-rcnn_r101-r50_1x_
+# coco.py, whose teacher, schedule and multi-scale input this inherits) and ReviewKD on the
+# 5 FPN outputs with HCL weight 1.0.
 # RoIHeadDistill runs the teacher's neck under its recorders, so FPN recorders work as usual.
 _base_ = ['./dkd_faster-rcnn_r101-r50_1x_coco.py',
           '../_base_/distillers/reviewkd_fpn.py']

@@ -3,6 +3,8 @@
 # fgd_faster_rcnn_r101_fpn_2x_distill_faster_rcnn_r50_fpn_2x_coco.py): T=0.5, alpha=5e-5,
 # beta=2.5e-5, gamma=5e-5, lambda=5e-7 on neck.fpn_convs.0..3 (4 levels), init_student=True,
 # grad_clip max_norm=35; SGD lr 0.02, 8 GPUs x 2 images (the student recipe's own).
+# Masks: the paper's (mask_mode='paper'); the official code's transposed, img_shape-mapped
+# masks, which produced the published numbers, are FGDLoss(mask_mode='official').
 _base_ = ['../_base_/pairs/faster-rcnn_r101-r50_2x_coco.py', '../_base_/distillers/fgd_fpn.py']
 
 levels = range(4)  # P2..P5 (neck outputs 0..3 = fpn_convs.0..3); P6 is a max-pool of P5

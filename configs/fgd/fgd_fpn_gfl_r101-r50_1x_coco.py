@@ -2,6 +2,8 @@
 # Official settings (yzd-v/FGD configs/distillers/fgd/fgd_gfl_r101_distill_gfl_r50_fpn_1x_coco.py):
 # T=0.5, alpha=1e-3, beta=5e-4, gamma=5e-4, lambda=5e-6 on neck.fpn_convs.0..4 (= the neck's
 # 5 outputs), init_student=True, grad_clip max_norm=35; SGD lr 0.01, 8 GPUs x 2 images.
+# Masks: the paper's (mask_mode='paper'); the official code's transposed, img_shape-mapped
+# masks, which produced the published numbers, are FGDLoss(mask_mode='official').
 _base_ = ['../_base_/pairs/gfl_r101-r50_1x_coco.py', '../_base_/distillers/fgd_fpn.py']
 
 levels = range(5)  # P3..P7

@@ -3,6 +3,8 @@
 # fgd_retina_rx101_64x4d_distill_retina_r50_fpn_2x_coco.py): T=0.5, alpha=1e-3, beta=5e-4,
 # gamma=5e-4, lambda=5e-6 on neck.fpn_convs.0..4 (= the neck's 5 outputs), init_student=True,
 # grad_clip max_norm=35; SGD lr 0.01, 8 GPUs x 2 images (the student recipe's own).
+# Masks: the paper's (mask_mode='paper'); the official code's transposed, img_shape-mapped
+# masks, which produced the published numbers, are FGDLoss(mask_mode='official').
 _base_ = ['../_base_/pairs/retinanet_x101-r50_2x_coco.py', '../_base_/distillers/fgd_fpn.py']
 
 levels = range(5)  # P3..P7

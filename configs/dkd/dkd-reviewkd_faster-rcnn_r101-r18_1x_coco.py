@@ -1,0 +1,19 @@
+# DKD on the RoI logits + ReviewKD on the FPN: Faster R-CNN R101 ms-3x (41.8) -> R18 1x;
+# DKD paper: 37.01 (unverified: the paper's table). Official recipe: megvii-research/
+# mdistiller detection/configs/DKD/ReviewDKD-R18-R101.yaml — DKD alpha 1, beta 0.25, T 1
+# (as ./dkd_faster-rcnn_r101-r18_1x_coco.py, whose teacher, schedule and multi-scale input
+# this inherits) and ReviewKD on the 5 FPN outputs with HCL weight 1.2 (REVIEWKD.LOSS_WEIGHT).
+# RoIHeadDistill runs the teacher's neck under its recorders, so FPN recorders work as usual.
+_base_ = ['./dkd_faster-rcnn_r101-r18_1x_coco.py',
+          '../_base_/distillers/reviewkd_fpn.py']
+
+# five FPN levels: P2..P6
+model = dict(distiller=dict(
+    student_recorders=dict(fpn=_base_.reviewkd_fpn_recorder),
+    teacher_recorders=dict(fpn=_base_.reviewkd_fpn_recorder),
+    connectors=dict(review=dict(
+        _base_.reviewkd_connector,
+        in_channels=[256] * 5,  # level i: student FPN width (ResNet-18's FPN is 256 wide)
+        out_channels=256, mid_channels=256)),  # teacher FPN width
+    distill_losses=dict(loss_reviewkd=dict(_base_.reviewkd_loss, loss_weight=1.2)),
+    loss_forward_mappings=dict(loss_reviewkd=_base_.reviewkd_mapping)))

@@ -15,6 +15,7 @@ from typing import Optional, Type
 
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import Registry
 
 
@@ -44,5 +45,7 @@ MODELS = _ScopeRegistry('model', parent=MMENGINE_MODELS, scope='kd_mmdet',
                         locations=['kd_mmdet.models'])
 HOOKS = _ScopeRegistry('hook', parent=MMENGINE_HOOKS, scope='kd_mmdet',
                        locations=['kd_mmdet.engine'])
+OPTIM_WRAPPERS = _ScopeRegistry('optim_wrapper', parent=MMENGINE_OPTIM_WRAPPERS,
+                                scope='kd_mmdet', locations=['kd_mmdet.engine'])
 
-__all__ = ['MODELS', 'HOOKS']
+__all__ = ['MODELS', 'HOOKS', 'OPTIM_WRAPPERS']

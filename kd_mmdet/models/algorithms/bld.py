@@ -152,8 +152,8 @@ class BlockwiseLogitDistill(SingleTeacherDistill):
         """``loss_task``, ``loss_distill``, ``loss_cross`` (already weighted by α, β, γ),
         plus any losses of the configured distiller."""
         labels = torch.cat([s.gt_label for s in data_samples])
-        with self.distiller.teacher_recorders, torch.no_grad():
-            logits_T = self.teacher(batch_inputs, mode='tensor')
+        with self.teacher_context(batch_inputs) as inputs_T:
+            logits_T = self.teacher(inputs_T, mode='tensor').float()
         with self.distiller.student_recorders:
             logits_S, feats = self.student_forward(batch_inputs)
         stones = self.stepping_stone_logits(feats)

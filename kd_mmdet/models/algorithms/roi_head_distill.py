@@ -12,7 +12,7 @@ this algorithm. It changes only how the teacher runs:
 2. the teacher, under no_grad and the teacher recorders, extracts its features and runs
    its RoI head on those RoIs — nothing else (no teacher RPN, no teacher losses, which
    also makes a step cheaper than mmrazor's ``SingleTeacherDistill``, where the teacher
-   computes its full training loss).
+   computes its full training loss), in ``teacher_precision`` and channels_last if asked.
 
 Which tensors the losses compare stays in the config: e.g. a ``ModuleOutputs`` recorder on
 ``roi_head.bbox_head`` of both models (class logits, ``data_idx=0``) and a
@@ -86,8 +86,8 @@ class RoIHeadDistill(SingleTeacherDistill):
                 f'once per training step, it ran {len(self._student_rois)} times')
         rois = self._student_rois.pop()
 
-        with self.distiller.teacher_recorders, torch.no_grad():
-            feats_T = self.teacher.extract_feat(batch_inputs)
+        with self.teacher_context(batch_inputs) as inputs_T:
+            feats_T = self.teacher.extract_feat(inputs_T)
             self.teacher.roi_head._bbox_forward(feats_T, rois)
 
         if not self.distillation_stopped:

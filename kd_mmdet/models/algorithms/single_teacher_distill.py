@@ -27,6 +27,12 @@ Differences from ``mmrazor.SingleTeacherDistill`` (all other arguments are the s
   (batch 8 of 128 px, one thread) 0.34 s instead of 1.06 s, on the toy GFL teacher 0.41 s
   instead of 0.46 s. Any other recorder (a head, a loss-time function, a method) keeps
   mmrazor's ``'loss'``.
+- ``teacher_precision`` and ``teacher_channels_last``: the frozen teacher's forward runs
+  under autocast of the input's device type (``'bf16'``, ``'fp16'`` on CUDA only) or
+  with autocast off (``'fp32'``), optionally on channels_last tensors; its weights stay
+  as loaded and everything its recorders hold reaches the losses in fp32
+  (:mod:`kd_mmdet.models.utils.precision`). On this project's CPUs (AVX512-BF16) a bf16
+  channels_last teacher runs 2.4× faster than in fp32; mmrazor always runs it in fp32.
 """
 import os.path as osp
 import pickle
@@ -41,6 +47,7 @@ from mmrazor.models.utils import add_prefix
 from torch import nn
 
 from kd_mmdet.registry import MODELS
+from ..utils.precision import check_precision, teacher_forward_context
 
 #: ``teacher_forward`` values: ``extract_feat`` only, the model's own tensor-mode forward
 #: (no losses), mmrazor's full loss-mode forward, or the cheapest that records the same.
@@ -144,6 +151,12 @@ class SingleTeacherDistill(_RazorSingleTeacherDistill):
             them exactly: a ``teacher_ckpt`` is given, ``teacher_trainable`` is False and
             ``teacher_norm_eval`` is True (otherwise BN statistics move). Resuming then
             assumes the ``teacher_ckpt`` file has not changed.
+        teacher_precision: the frozen teacher's forward precision: ``None`` (the
+            default) follows the training step (fp32, or an AMP optim wrapper's
+            autocast), ``'fp32'`` turns autocast off for the teacher, ``'bf16'`` and
+            ``'fp16'`` (CUDA only) run it under autocast of the input's device type.
+        teacher_channels_last: keep the teacher's 4-d weights and give it its input in
+            channels_last memory format (faster convolutions on CPUs and tensor cores).
         teacher_forward: ``'auto'``, ``'feat'`` (``teacher.extract_feat`` only),
             ``'tensor'`` (``mode='tensor'``: the forward without losses) or ``'loss'``
             (mmrazor's). ``'auto'`` picks ``'feat'`` when every teacher recorder records
@@ -159,9 +172,19 @@ class SingleTeacherDistill(_RazorSingleTeacherDistill):
                  teacher_ckpt_strict: bool = True,
                  inherit_from_teacher: Sequence[str] = (), check_shapes: bool = True,
                  save_teacher: bool = False, teacher_forward: str = 'auto',
-                 **kwargs) -> None:
+                 teacher_precision: Optional[str] = None,
+                 teacher_channels_last: bool = False, **kwargs) -> None:
         super().__init__(*args, teacher_ckpt=None, **kwargs)
         self.teacher_forward = self._resolve_teacher_forward(teacher_forward)
+        name = type(self).__name__
+        check_precision(name, 'teacher_precision', teacher_precision)
+        if self.teacher_trainable and (teacher_precision or teacher_channels_last):
+            raise ValueError(f'{name}: teacher_precision and teacher_channels_last are for '
+                             'a frozen teacher; a trainable teacher follows the optim '
+                             'wrapper\'s precision')
+        self.teacher_precision = teacher_precision
+        self.teacher_channels_last = bool(teacher_channels_last)
+        self._teacher_in_channels_last = False
         if teacher_ckpt:
             load_teacher_checkpoint(self.teacher, teacher_ckpt, teacher_ckpt_strict,
                                     type(self).__name__)
@@ -211,19 +234,40 @@ class SingleTeacherDistill(_RazorSingleTeacherDistill):
                              f'extract_feat, got {type(self.teacher).__name__}')
         return teacher_forward
 
+    def teacher_context(self, batch_inputs: torch.Tensor):
+        """The frozen teacher's forward context: teacher recorders on, no_grad, the
+        ``teacher_precision``'s autocast; yields the teacher's input (channels_last when
+        asked) and casts what the recorders hold to fp32 on exit."""
+        if self.teacher_channels_last and not self._teacher_in_channels_last:
+            # At the first forward, not at construction: init_weights fills tensors in
+            # memory order, so a channels_last teacher would be initialised differently.
+            # Strides only: the state dict's values are kept (and moves between devices
+            # preserve the format).
+            self.teacher.to(memory_format=torch.channels_last)
+            self._teacher_in_channels_last = True
+        return teacher_forward_context(type(self).__name__, self.teacher_precision,
+                                       self.teacher_channels_last,
+                                       self.distiller.teacher_recorders, batch_inputs)
+
     def loss(self, batch_inputs: torch.Tensor,
              data_samples: Optional[List[Any]] = None) -> Dict[str, torch.Tensor]:
-        """mmrazor's step, with the teacher run as ``teacher_forward`` says."""
-        if self.teacher_forward == 'loss':
-            return super().loss(batch_inputs, data_samples)
-        with self.distiller.teacher_recorders, torch.no_grad():
-            if self.teacher_forward == 'feat':
-                self.teacher.extract_feat(batch_inputs)
-            else:
-                self.teacher(batch_inputs, data_samples, mode='tensor')
-        # The student as in mmrazor's SingleTeacherDistill.loss (no delivery here).
+        """mmrazor's step, with the teacher run as ``teacher_forward`` and
+        ``teacher_precision`` say."""
         losses = dict()
-        with self.distiller.student_recorders:
+        deliveries = self.distiller.deliveries
+        self.distiller.set_deliveries_override(False)  # deliveries record the teacher's
+        if self.teacher_trainable:
+            with self.distiller.teacher_recorders, deliveries:
+                teacher_losses = self.teacher(batch_inputs, data_samples, mode='loss')
+            losses.update(add_prefix(teacher_losses, 'teacher'))
+        else:
+            with self.teacher_context(batch_inputs) as inputs_T, deliveries:
+                if self.teacher_forward == 'feat':
+                    self.teacher.extract_feat(inputs_T)
+                else:
+                    self.teacher(inputs_T, data_samples, mode=self.teacher_forward)
+        self.distiller.set_deliveries_override(True)  # ... and replace the student's
+        with self.distiller.student_recorders, deliveries:
             if self.calculate_student_loss:
                 student_losses = self.student(batch_inputs, data_samples, mode='loss')
                 losses.update(add_prefix(student_losses, 'student'))

@@ -1,0 +1,133 @@
+"""teacher_precision and teacher_channels_last on every algorithm that runs a teacher."""
+import copy
+import os.path as osp
+
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmengine.config import Config, ConfigDict
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+from mmrazor.registry import MODELS
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+CWD = Config.fromfile(osp.join(REPO, 'configs/cwd/cwd_fpn_gfl_digits.py'))
+DKD = Config.fromfile(osp.join(REPO, 'configs/dkd/dkd_faster-rcnn_digits.py'))
+
+
+def build(cfg, **overrides):
+    model_cfg = copy.deepcopy(cfg.model.to_dict())
+    model_cfg.update(teacher_ckpt=None, **overrides)
+    init_default_scope('mmrazor')
+    torch.manual_seed(0)
+    model = MODELS.build(ConfigDict(model_cfg))
+    model.init_weights()
+    model.train()
+    return model
+
+
+def batch(model, n=2, size=96):
+    samples = []
+    for i in range(n):
+        s = DetDataSample(metainfo=dict(img_shape=(size, size), pad_shape=(size, size),
+                                        batch_input_shape=(size, size), scale_factor=(1, 1)))
+        s.gt_instances = InstanceData(bboxes=torch.tensor([[10., 12., 50., 60.],
+                                                           [40., 30., 90., 88.]]),
+                                      labels=torch.tensor([3, i]))
+        samples.append(s)
+    g = torch.Generator().manual_seed(1)
+    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8, generator=g)
+              for _ in range(n)]
+    return model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
+
+
+def teacher_records(model, data):
+    """One training step; the teacher recorders' buffers afterwards, flattened."""
+    torch.manual_seed(2)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    records = []
+    for recorder in model.distiller.teacher_recorders.recorders.values():
+        for value in recorder.data_buffer:
+            records += list(value) if isinstance(value, (tuple, list)) else [value]
+    return losses, records
+
+
+@pytest.mark.parametrize('cfg', [CWD, DKD], ids=['SingleTeacherDistill', 'RoIHeadDistill'])
+def test_bf16_teacher_records_reach_losses_in_fp32(cfg):
+    """A bf16 teacher's records are fp32 and within bf16 rounding of the fp32 teacher's,
+    but not equal to them (the teacher really ran in bf16); its weights are untouched."""
+    ref_model = build(cfg)
+    data = batch(ref_model)
+    _, ref = teacher_records(ref_model, data)
+    model = build(cfg, teacher_precision='bf16')
+    weights = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    losses, records = teacher_records(model, data)
+    assert records and len(records) == len(ref)
+    for got, want in zip(records, ref):
+        assert got.dtype == torch.float32
+        scale = want.abs().max().item()
+        assert (got - want).abs().max().item() <= 0.05 * scale + 1e-3
+    assert any(not torch.equal(g, w) for g, w in zip(records, ref))
+    for key, value in model.teacher.state_dict().items():
+        assert value.dtype == weights[key].dtype and torch.equal(value, weights[key]), key
+    values = [torch.as_tensor(x) for k, v in losses.items() if 'loss' in k
+              for x in (v if isinstance(v, (list, tuple)) else [v])]
+    assert values and all(torch.isfinite(v).all() for v in values)
+
+
+@pytest.mark.parametrize('cfg', [CWD, DKD], ids=['SingleTeacherDistill', 'RoIHeadDistill'])
+def test_channels_last_teacher_gives_the_same_records(cfg):
+    """channels_last changes strides only: the records equal the plain fp32 teacher's
+    to float rounding, and the teacher's conv weights are channels_last."""
+    ref_model = build(cfg)
+    data = batch(ref_model)
+    _, ref = teacher_records(ref_model, data)
+    model = build(cfg, teacher_channels_last=True)
+    _, records = teacher_records(model, data)
+    for got, want in zip(records, ref):
+        torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    conv = model.teacher.backbone.conv1.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    assert not ref_model.teacher.backbone.conv1.weight.is_contiguous(
+        memory_format=torch.channels_last)
+
+
+def test_bf16_teacher_gradients_reach_the_student_only():
+    """With a bf16 channels_last teacher every distillation loss is finite and has a
+    gradient in the student, none in the teacher."""
+    model = build(CWD, teacher_precision='bf16', teacher_channels_last=True)
+    data = batch(model)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    distill = sum(v for k, v in losses.items() if k.startswith('distill.'))
+    assert torch.isfinite(distill) and distill > 0
+    distill.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in model.student.neck.parameters())
+    assert all(p.grad is None for p in model.teacher.parameters())
+
+
+def test_fp32_teacher_runs_fp32_inside_an_amp_step():
+    """teacher_precision='fp32' keeps the teacher out of an outer bf16 autocast; None
+    follows it."""
+    for precision, expected in (('fp32', True), (None, False)):
+        model = build(CWD, teacher_precision=precision)
+        data = batch(model)
+        seen = []
+        model.teacher.neck.register_forward_hook(
+            lambda m, i, o: seen.append(all(t.dtype == torch.float32 for t in o)
+                                        and torch.is_autocast_enabled('cpu') is False))
+        with torch.autocast('cpu', dtype=torch.bfloat16):
+            model.loss(data['inputs'], data['data_samples'])
+        assert seen == [expected], precision
+
+
+def test_precision_arguments_are_checked_at_build():
+    """An unknown precision, fp16 without CUDA and a trainable low-precision teacher are
+    refused when the model is built, naming the argument."""
+    with pytest.raises(ValueError, match='SingleTeacherDistill: teacher_precision must'):
+        build(CWD, teacher_precision='int8')
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="teacher_precision='fp16' needs a CUDA"):
+            build(CWD, teacher_precision='fp16')
+    with pytest.raises(ValueError, match='for a frozen teacher'):
+        build(CWD, teacher_precision='bf16', teacher_trainable=True)

@@ -1,0 +1,61 @@
+"""kd_mmdet.models.utils.precision: autocast contexts and fp32 records."""
+from collections import namedtuple
+
+import pytest
+import torch
+
+from kd_mmdet.models.utils.precision import (autocast_for, channels_last, check_precision,
+                                             to_fp32)
+
+
+def test_to_fp32_casts_low_precision_in_nested_containers():
+    """bf16/fp16 tensors become fp32 inside tuples, lists, dicts and namedtuples; other
+    dtypes and non-tensors are untouched."""
+    Pair = namedtuple('Pair', 'a b')
+    low = torch.randn(3).to(torch.bfloat16)
+    value = (low, [low.half(), {'k': low}], Pair(low, 'x'), torch.arange(3), 1.5)
+    out = to_fp32(value)
+    assert out[0].dtype == torch.float32 and torch.equal(out[0], low.float())
+    assert out[1][0].dtype == torch.float32 and out[1][1]['k'].dtype == torch.float32
+    assert isinstance(out[2], Pair) and out[2].a.dtype == torch.float32 and out[2].b == 'x'
+    assert out[3].dtype == torch.int64 and out[4] == 1.5
+
+
+def test_autocast_for_each_precision():
+    """bf16 turns CPU autocast on; fp32 turns an outer autocast off; None keeps it."""
+    layer = torch.nn.Linear(4, 4)
+    x = torch.randn(2, 4)
+    with autocast_for('T', 'teacher_precision', 'bf16', x.device):
+        assert layer(x).dtype == torch.bfloat16
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        with autocast_for('T', 'teacher_precision', 'fp32', x.device):
+            assert layer(x).dtype == torch.float32
+        with autocast_for('T', 'teacher_precision', None, x.device):
+            assert layer(x).dtype == torch.bfloat16
+
+
+def test_fp16_refused_on_cpu_input():
+    """fp16 autocast on a CPU input raises, naming the component and the argument."""
+    with pytest.raises(ValueError, match=r"Owner: teacher_precision='fp16' runs on CUDA"):
+        autocast_for('Owner', 'teacher_precision', 'fp16', torch.device('cpu'))
+
+
+def test_check_precision_names_bad_values():
+    """An unknown precision names the allowed ones; fp16 without CUDA fails at build."""
+    with pytest.raises(ValueError, match=r"Owner: teacher_precision must be one of "
+                                         r"\('fp32', 'bf16', 'fp16'\).*'half'"):
+        check_precision('Owner', 'teacher_precision', 'half')
+    for ok in (None, 'fp32', 'bf16'):
+        check_precision('Owner', 'teacher_precision', ok)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match='needs a CUDA device'):
+            check_precision('Owner', 'teacher_precision', 'fp16')
+
+
+def test_channels_last_changes_strides_not_values():
+    """4-d tensors get channels_last strides and equal values; others pass through."""
+    x = torch.randn(2, 3, 5, 7)
+    y = channels_last(x)
+    assert y.is_contiguous(memory_format=torch.channels_last) and torch.equal(x, y)
+    v = torch.randn(3, 4)
+    assert channels_last(v) is v

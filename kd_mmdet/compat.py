@@ -22,12 +22,25 @@ Nothing here edits another package's installed files:
 3. torch >= 2 launchers pass ``--local-rank``; mmrazor's ``tools/train.py`` accepts only
    ``--local_rank`` (the ``mim train mmrazor --launcher pytorch`` failure). The startup
    hook rewrites the flag for mmrazor's own tools; ours accept both spellings.
-4. CPU-only DDP through mmengine 0.10.7: ``_init_dist_pytorch`` calls
-   ``torch.cuda.set_device`` unconditionally and the default DDP wrapper passes
-   ``device_ids=[LOCAL_RANK]``. :func:`prepare_launcher` initialises a gloo process group
-   itself when CUDA is absent (mmengine then skips its own init) and wraps the model
-   without device ids. On CUDA machines nothing changes.
+4. CPU-only DDP through mmengine 0.10.7: ``_init_dist_pytorch`` and ``_init_dist_slurm``
+   call ``torch.cuda.set_device`` unconditionally (``mmengine/dist/utils.py``,
+   https://github.com/open-mmlab/mmengine/blob/v0.10.7/mmengine/dist/utils.py) and the
+   default DDP wrapper passes ``device_ids=[LOCAL_RANK]``. When CUDA is absent,
+   :func:`prepare_launcher` initialises the gloo process group before the Runner does
+   (mmengine then skips its own init): for ``pytorch`` directly, for ``slurm`` through
+   mmengine's own Slurm initialisation (SLURM_PROCID, SLURM_NTASKS, SLURM_NODELIST,
+   SLURM_LOCALID, ``scontrol`` for the master address) with ``torch.cuda.set_device``
+   skipped; and it wraps the model without device ids. On CUDA machines nothing changes.
+5. Mixed precision: under autocast mmdet's dense heads hand mmcv's ``nms`` fp32 boxes
+   with bf16/fp16 scores, and mmcv 2.1.0's kernel refuses mixed dtypes ("expected scalar
+   type Float but found BFloat16"; its CPU kernel has no bf16/fp16 at all). mmcv 1's
+   ``@force_fp32`` on the heads, which kept NMS in fp32 under fp16 training, is gone in
+   mmcv 2 / mmdet 3. :func:`install_nms_dtype_fix` runs NMS in fp32 when the two dtypes
+   differ or a CPU input is half precision; same-dtype fp32 (and CUDA fp16) calls are
+   unchanged. Which boxes are kept is a comparison of IoUs and scores, so fp32 loses
+   nothing.
 """
+import contextlib
 import importlib.abc
 import importlib.util
 import os
@@ -176,19 +189,40 @@ def startup() -> None:
 
 
 # --- 4. distributed launch without CUDA ----------------------------------------------
+@contextlib.contextmanager
+def _cuda_set_device_skipped():
+    """``torch.cuda.set_device`` does nothing inside (only entered when CUDA is absent)."""
+    import torch
+    original = torch.cuda.set_device
+    torch.cuda.set_device = lambda device: None
+    try:
+        yield
+    finally:
+        torch.cuda.set_device = original
+
+
 def prepare_launcher(cfg, launcher: str) -> None:
     """Adapt ``cfg`` to ``launcher`` on machines without CUDA (no-op elsewhere).
 
     mmengine initialises NCCL and pins a CUDA device per rank; without a GPU we create
     the gloo process group here (mmengine then skips its own initialisation) and let
-    DDP wrap CPU modules, which refuse ``device_ids``.
+    DDP wrap CPU modules, which refuse ``device_ids``. The Slurm launcher still goes
+    through mmengine's ``init_dist('slurm')``, which reads the task's SLURM_* variables
+    and sets RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT as on a GPU cluster.
     """
     import torch
-    if launcher != 'pytorch' or torch.cuda.is_available():
+    if launcher not in ('pytorch', 'slurm') or torch.cuda.is_available():
         return
     import torch.distributed as dist
     if not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
+        if launcher == 'pytorch':
+            dist.init_process_group(backend='gloo')
+        else:
+            from mmengine.dist import init_dist
+            dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg') or {})
+            dist_cfg['backend'] = 'gloo'
+            with _cuda_set_device_skipped():
+                init_dist('slurm', **dist_cfg)
     cfg.merge_from_dict({'env_cfg.dist_cfg.backend': 'gloo'})
     wrapper = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')
     wrapper.update(device_ids=None, broadcast_buffers=False,
@@ -196,8 +230,30 @@ def prepare_launcher(cfg, launcher: str) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
+# --- 5. NMS under autocast ------------------------------------------------------------
+def install_nms_dtype_fix() -> None:
+    """Make ``mmcv.ops.NMSop`` (behind ``nms`` and ``batched_nms``) cast mixed or CPU
+    half-precision inputs to fp32 (see the module docstring). Idempotent."""
+    import torch
+    op = importlib.import_module('mmcv.ops.nms').NMSop  # the module, not mmcv.ops.nms()
+    if getattr(op, '_kd_mmdet_fp32', False):
+        return
+    original = op.apply
+    low = (torch.float16, torch.bfloat16)
+
+    def apply(bboxes, scores, *args):
+        if bboxes.dtype != scores.dtype or (bboxes.device.type == 'cpu'
+                                            and bboxes.dtype in low):
+            bboxes, scores = bboxes.float(), scores.float()
+        return original(bboxes, scores, *args)
+
+    op.apply = staticmethod(apply)
+    op._kd_mmdet_fp32 = True
+
+
 def apply_all() -> None:
     """Everything ``import kd_mmdet`` applies."""
     install_mmrazor_import_fix()
     allow_mmengine_checkpoints()
     install_safe_checkpoint_loader()
+    install_nms_dtype_fix()

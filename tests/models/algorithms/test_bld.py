@@ -120,6 +120,42 @@ def test_without_detached_ensemble_the_cross_term_reaches_the_stones():
     assert not torch.allclose(grads[True], grads[False])
 
 
+@pytest.mark.parametrize('T', [1.0, 3.0])
+def test_non_detached_cross_term_is_kl_to_the_ensemble_times_t_squared(T):
+    """detach_ensemble=False: L_cross = γ Σ_z T² KL(p_ens ‖ p_z), target side not
+    detached; value and the gradients of every connector and the student's first stage
+    equal autograd through a hand-written KL (a reversed KL, a missing T² or a
+    detached target each fail)."""
+    gamma = 0.6
+    model = build(task_weight=0.0, distill_weight=0.0, cross_weight=gamma,
+                  temperature=T, detach_ensemble=False)
+    x = torch.randn(3, 3, 16, 16, generator=torch.Generator().manual_seed(2))
+    samples = [DataSample().set_gt_label(i) for i in (0, 2, 4)]
+    params = [*model.connectors.parameters(), *model.student.backbone.layer1.parameters()]
+
+    got = model.loss(x, samples)['loss_cross']
+    got_grads = torch.autograd.grad(got, params)
+
+    def kl(target, z):  # KL(softmax(target / T) ‖ softmax(z / T)), row mean, one loop
+        rows = []
+        for t_row, z_row in zip(target, z):
+            p, q = F.softmax(t_row / T, 0), F.softmax(z_row / T, 0)
+            rows.append(sum(p[c] * (p[c].log() - q[c].log()) for c in range(p.numel())))
+        return torch.stack(rows).mean()
+
+    logits_S, feats = model.student_forward(x)
+    stones = model.stepping_stone_logits(feats)
+    ensemble = sum(stones) / len(stones)  # not detached
+    expected = gamma * T**2 * sum(kl(ensemble, z) for z in [logits_S] + stones)
+    expected_grads = torch.autograd.grad(expected, params)
+
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert got.item() > 1e-3  # the terms are not all zero
+    for g, e in zip(got_grads, expected_grads, strict=True):
+        assert torch.allclose(g, e, rtol=1e-4, atol=1e-7)
+    assert any(g.abs().sum() > 0 for g in got_grads)
+
+
 def test_only_the_student_is_exported_and_predicts():
     """State dict parts are architecture / teacher / connectors; predict uses the student."""
     model = build()

@@ -1,5 +1,7 @@
 import pytest
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from kd_mmdet.models.connectors import OFABranch, ProjectorBN
 
@@ -19,6 +21,67 @@ def test_ofa_branch_downsamples_and_widens_like_the_official_code():
     assert first.shape == (2, 32, 16, 16)
     assert branch.blocks[1](first).shape == (2, 96, 8, 8)
     assert branch.fc.in_features == 96
+
+
+def sep_conv_params(c_in, c_out):
+    """Parameters of OFA's SepConv: two depthwise 3×3 (bias-free), 1×1 c_in→c_in and
+    c_in→c_out (bias-free), two affine BatchNorms."""
+    return 9 * c_in + c_in * c_in + 2 * c_in + 9 * c_in + c_in * c_out + 2 * c_out
+
+
+def test_ofa_branch_layers_and_parameter_count_are_the_official_sepconv():
+    """Per block: dw 3×3 stride 2, 1×1, BN, ReLU, dw 3×3, 1×1, BN, ReLU (OFA's SepConv,
+    kernel 3, padding 1, no conv bias); then pooling and one linear layer."""
+    branch = OFABranch(16, 96, 10, num_downsample=2)
+    assert [type(b) for b in branch.blocks] == [type(branch.blocks[0])] * 2
+    for block, (c_in, c_out) in zip(branch.blocks, [(16, 32), (32, 96)]):
+        layers = list(block)
+        assert [type(m) for m in layers] == [nn.Conv2d, nn.Conv2d, nn.BatchNorm2d, nn.ReLU,
+                                             nn.Conv2d, nn.Conv2d, nn.BatchNorm2d, nn.ReLU]
+        dw1, pw1, bn1, _, dw2, pw2, bn2, _ = layers
+        assert (dw1.in_channels, dw1.out_channels, dw1.groups) == (c_in, c_in, c_in)
+        assert (dw1.kernel_size, dw1.stride, dw1.padding) == ((3, 3), (2, 2), (1, 1))
+        assert (pw1.in_channels, pw1.out_channels, pw1.kernel_size) == (c_in, c_in, (1, 1))
+        assert (dw2.groups, dw2.kernel_size, dw2.stride, dw2.padding) == \
+            (c_in, (3, 3), (1, 1), (1, 1))
+        assert (pw2.in_channels, pw2.out_channels, pw2.kernel_size) == (c_in, c_out, (1, 1))
+        assert all(conv.bias is None for conv in (dw1, pw1, dw2, pw2))
+        assert (bn1.num_features, bn2.num_features) == (c_in, c_out) and bn1.affine
+    assert isinstance(branch.pool, nn.AdaptiveAvgPool2d) and branch.pool.output_size == 1
+    expected = sep_conv_params(16, 32) + sep_conv_params(32, 96) + 96 * 10 + 10
+    assert sum(p.numel() for p in branch.parameters()) == expected
+    # The last stage: one 1×1 convolution (with bias) to out_channels.
+    last = OFABranch(16, 96, 10, num_downsample=0)
+    assert sum(p.numel() for p in last.parameters()) == 16 * 96 + 96 + 96 * 10 + 10
+
+
+def test_ofa_branch_matches_a_functional_transcription():
+    """The branch's output equals dw-conv / 1×1 / BN / ReLU written with F on its own
+    weights (train-mode BatchNorm: batch statistics), then mean pooling and x Wᵀ + b."""
+    torch.manual_seed(0)
+    branch = OFABranch(8, 24, 5, num_downsample=2).train()
+    for m in branch.modules():  # non-trivial affine BN parameters
+        if isinstance(m, nn.BatchNorm2d):
+            nn.init.uniform_(m.weight, 0.5, 1.5)
+            nn.init.uniform_(m.bias, -0.5, 0.5)
+    x = torch.randn(4, 8, 16, 16)
+
+    def bn(y, m):
+        mean = y.mean(dim=(0, 2, 3), keepdim=True)
+        var = y.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+        return (y - mean) / torch.sqrt(var + m.eps) * m.weight[:, None, None] + \
+            m.bias[:, None, None]
+
+    out = x
+    for block in branch.blocks:
+        dw1, pw1, bn1, _, dw2, pw2, bn2, _ = block
+        out = F.conv2d(out, dw1.weight, stride=2, padding=1, groups=out.size(1))
+        out = F.relu(bn(F.conv2d(out, pw1.weight), bn1))
+        out = F.conv2d(out, dw2.weight, stride=1, padding=1, groups=out.size(1))
+        out = F.relu(bn(F.conv2d(out, pw2.weight), bn2))
+    assert out.shape == (4, 24, 4, 4)
+    expected = out.mean(dim=(2, 3)) @ branch.fc.weight.T + branch.fc.bias
+    assert torch.allclose(branch(x), expected, atol=1e-5)
 
 
 def test_ofa_branch_gradient_reaches_input():

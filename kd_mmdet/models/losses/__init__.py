@@ -1,3 +1,4 @@
+from .crosskd_loss import DistributionKLLoss, KDQualityFocalLoss, kd_quality_focal_loss
 from .cwd_loss import CWDLoss, cwd_loss
 from .fgd_loss import (FGD_MASK_MODES, FGDLoss, GcBlock, fgd_focal_losses, fgd_masks,
                        fgd_masks_official, spatial_channel_attention)
@@ -19,3 +20,4 @@ __all__ += ['DKDLoss', 'dkd_loss', 'dkd_warmup_factor', 'KDLoss', 'kd_loss', 'LD
             'ld_loss', 'LDHeadLoss', 'finegrained_region']
 __all__ += ['LogSumLoss', 'logsum_loss', 'OFALoss', 'ofa_loss']
 __all__ += ['PKDLoss', 'pkd_loss', 'pkd_normalize']
+__all__ += ['DistributionKLLoss', 'KDQualityFocalLoss', 'kd_quality_focal_loss']

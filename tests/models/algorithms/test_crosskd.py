@@ -1,0 +1,349 @@
+"""kd_mmdet.CrossKDDistill: the teacher head's remaining layers on the student's head
+features, compared with the teacher's own predictions (Wang et al., CVPR 2024)."""
+import copy
+import logging
+import math
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmdet.structures import DetDataSample
+from mmengine.config import Config, ConfigDict
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData
+from mmrazor.registry import MODELS
+
+from tests.tools import load_tool
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+GFL = Config.fromfile(osp.join(REPO, 'configs/crosskd/crosskd_gfl_digits.py'))
+RETINA = Config.fromfile(osp.join(REPO, 'configs/crosskd/crosskd_retinanet_digits.py'))
+
+
+def build(cfg=GFL, **overrides):
+    model_cfg = copy.deepcopy(cfg.model.to_dict())
+    model_cfg.update(teacher_ckpt=None)
+    model_cfg.update(overrides)
+    init_default_scope('mmrazor')
+    torch.manual_seed(0)
+    model = MODELS.build(ConfigDict(model_cfg))
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every tensor
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    return model
+
+
+def batch(model, n=2, size=96):
+    samples = []
+    for i in range(n):
+        s = DetDataSample(metainfo=dict(img_shape=(size, size), pad_shape=(size, size),
+                                        batch_input_shape=(size, size), scale_factor=(1, 1)))
+        s.gt_instances = InstanceData(bboxes=torch.tensor([[10., 12., 50., 60.],
+                                                           [40., 30., 90., 88.]]),
+                                      labels=torch.tensor([3, i]))
+        samples.append(s)
+    g = torch.Generator().manual_seed(1)
+    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8, generator=g)
+              for _ in range(n)]
+    return model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
+
+
+def run_step(model):
+    """One training forward; returns the losses and what the algorithm computed."""
+    model.train()
+    seen = {}
+    cross = model.cross_head_predictions
+
+    def keep_cross(mid_S, mid_T):
+        seen['mid_S'], seen['mid_T'] = mid_S, mid_T
+        seen['cross'] = cross(mid_S, mid_T)
+        return seen['cross']
+
+    model.cross_head_predictions = keep_cross
+    data = batch(model)
+    try:
+        losses = model(**data, mode='loss')
+    finally:
+        del model.cross_head_predictions
+    return dict(model=model, data=data, losses=losses, **seen)
+
+
+@pytest.fixture(scope='module', params=['gfl', 'retinanet'])
+def step(request):
+    return run_step(build(GFL if request.param == 'gfl' else RETINA))
+
+
+def aligned_by_hand(feat, ref):
+    """The official code's statistic matching, written out: per channel over (N, H, W),
+    unbiased standard deviations, eps 1e-6 on the student's."""
+    out = torch.empty_like(feat)
+    for c in range(feat.shape[1]):
+        f, r = feat[:, c], ref[:, c]
+        out[:, c] = (f - f.mean()) / (f.std() + 1e-6) * r.std() + r.mean()
+    return out
+
+
+def test_cross_head_predictions_are_the_teachers_remaining_layers(step):
+    """Student conv-1 output -> connector -> teacher statistics -> ReLU -> the teacher's
+    conv 3 and predictors, by hand, equals what the algorithm compared."""
+    model = step['model']
+    head_S, head_T = model.student.bbox_head, model.teacher.bbox_head
+    with torch.no_grad():
+        feats_S = model.student.extract_feat(step['data']['inputs'])
+        feats_T = model.teacher.extract_feat(step['data']['inputs'])
+        for level, (x_S, x_T) in enumerate(zip(feats_S, feats_T)):
+            preds = []
+            for branch in ('cls', 'reg'):
+                mid_S = getattr(head_S, f'{branch}_convs')[0](x_S)  # student_head_idx 1
+                convs_T = getattr(head_T, f'{branch}_convs')
+                mid_T = x_T
+                for conv in convs_T[:3]:  # reused_teacher_head_idx 3
+                    mid_T = conv(mid_T)
+                feat = model.crosskd_connectors[branch](mid_S)
+                feat = F.relu(aligned_by_hand(feat, mid_T))
+                preds.append(convs_T[3](feat))
+            if hasattr(head_T, 'gfl_cls'):
+                expected = (head_T.gfl_cls(preds[0]),
+                            head_T.scales[level](head_T.gfl_reg(preds[1])))
+            else:
+                expected = (head_T.retina_cls(preds[0]), head_T.retina_reg(preds[1]))
+            for got, want in zip((step['cross'][0][level], step['cross'][1][level]), expected):
+                assert got.shape == want.shape
+                assert torch.allclose(got, want, rtol=1e-4, atol=1e-5), level
+
+
+def test_teacher_predictions_are_the_teacher_heads_own(step):
+    """The teacher's predictions the algorithm compares with are mmdet's head forward."""
+    model = step['model']
+    with torch.no_grad():
+        feats = model.teacher.extract_feat(step['data']['inputs'])
+        cls_scores, bbox_preds = model.teacher.bbox_head(feats)
+        _, cls_T, reg_T = model.teacher_head_forward(feats)
+    for a, b in zip(cls_scores + bbox_preds, cls_T + reg_T):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_each_term_is_logged_separately(step):
+    """GFL logs cls, reg (distributions) and bbox terms; RetinaNet cls and bbox; all
+    finite and positive for a random student."""
+    losses = step['losses']
+    names = {k for k in losses if k.startswith('distill.')}
+    gfl = hasattr(step['model'].teacher.bbox_head, 'gfl_cls')
+    expected = {'distill.loss_crosskd_cls', 'distill.loss_crosskd_bbox'}
+    assert names == (expected | {'distill.loss_crosskd_reg'} if gfl else expected)
+    for name in names:
+        assert torch.isfinite(losses[name]) and losses[name] > 0, name
+
+
+@pytest.mark.slow
+def test_gfl_terms_match_the_formulas():
+    """The three GFL terms, recomputed row by row from the compared predictions: QFL
+    (beta 1) over the student's positives, KL summed over bins and GIoU, both weighted
+    by the teacher's top class probability and divided by its sum."""
+    out = run_step(build(GFL))
+    model, losses = out['model'], out['losses']
+    head = model.teacher.bbox_head
+    with torch.no_grad():
+        _, cls_T, reg_T = model.teacher_head_forward(
+            model.teacher.extract_feat(out['data']['inputs']))
+    cls_S, reg_S = out['cross']
+
+    def rows(maps, width):
+        return torch.cat([m.permute(0, 2, 3, 1).reshape(-1, width) for m in maps]).double()
+
+    s_cls, t_cls = rows(cls_S, 10), rows(cls_T, 10)
+    s_reg, t_reg = rows(reg_S, 68), rows(reg_T, 68)
+    # The student's positives (ATSS) for the normaliser: its own GFL loss is QFL / N_pos.
+    feats = model.student.extract_feat(out['data']['inputs'])
+    samples = out['data']['data_samples']
+    anchors, valid = model.student.bbox_head.get_anchors(
+        [f.shape[-2:] for f in feats], [s.metainfo for s in samples], device='cpu')
+    targets = model.student.bbox_head.get_targets(
+        anchors, valid, [s.gt_instances for s in samples], [s.metainfo for s in samples])
+    num_pos = max(float(targets[-1]), 1.0)
+
+    priors = head.prior_generator.grid_priors([m.shape[-2:] for m in cls_T], device='cpu')
+    centers, strides = [], []
+    for level, p in enumerate(priors):
+        for _ in range(cls_T[0].shape[0]):
+            centers += head.anchor_center(p).tolist()
+            strides += [head.prior_generator.strides[level][0]] * len(p)
+    sigmoid = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+
+    def softmax(xs):
+        z = [math.exp(x - max(xs)) for x in xs]
+        return [v / sum(z) for v in z]
+
+    cls_sum = kl_sum = giou_sum = weight_sum = 0.0
+    for r, (row_S, row_T) in enumerate(zip(s_cls.tolist(), t_cls.tolist())):
+        for x_s, x_t in zip(row_S, row_T):
+            p, q = sigmoid(x_s), sigmoid(x_t)
+            cls_sum += -(q * math.log(p) + (1 - q) * math.log(1 - p)) * abs(p - q)
+        w = sigmoid(max(row_T))  # the teacher's top class probability
+        weight_sum += w
+        edges_S, edges_T = s_reg[r].view(4, 17).tolist(), t_reg[r].view(4, 17).tolist()
+        dists = [[], []]
+        for e in range(4):
+            ps, pt = softmax(edges_S[e]), softmax(edges_T[e])
+            kl_sum += w * sum(b * math.log(b / a) for a, b in zip(ps, pt)) / 4
+            # Expected distance of each edge (GFL's integral), in pixels.
+            dists[0].append(sum(i * v for i, v in enumerate(ps)) * strides[r])
+            dists[1].append(sum(i * v for i, v in enumerate(pt)) * strides[r])
+        cx, cy = centers[r]
+        boxes = [(cx - d[0], cy - d[1], cx + d[2], cy + d[3]) for d in dists]
+        giou_sum += w * (1 - giou_by_hand(*boxes))
+    assert losses['distill.loss_crosskd_cls'].item() == pytest.approx(cls_sum / num_pos,
+                                                                      rel=1e-4)
+    assert losses['distill.loss_crosskd_reg'].item() == pytest.approx(
+        3.0 * kl_sum / weight_sum, rel=1e-4)
+    assert losses['distill.loss_crosskd_bbox'].item() == pytest.approx(
+        2.0 * giou_sum / weight_sum, rel=1e-4)
+
+
+def giou_by_hand(a, b):
+    """Generalised IoU of two xyxy boxes (Rezatofighi et al., CVPR 2019), eps 1e-6."""
+    inter_w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    inter_h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = inter_w * inter_h
+    area = lambda x: (x[2] - x[0]) * (x[3] - x[1])  # noqa: E731
+    union = area(a) + area(b) - inter
+    hull = (max(a[2], b[2]) - min(a[0], b[0])) * (max(a[3], b[3]) - min(a[1], b[1]))
+    iou = inter / (union + 1e-6)
+    return iou - (hull - union) / (hull + 1e-6)
+
+
+@pytest.mark.slow
+def test_no_gradient_into_the_teacher_and_none_past_the_index():
+    """The CrossKD terms reach the student's layers up to the index (and the connector)
+    but neither the teacher nor the student's layers after the index: those are trained
+    by the detection loss alone, which is the point of the method."""
+    model = build(GFL)
+    out = run_step(model)
+    distill = sum(v for k, v in out['losses'].items() if k.startswith('distill.'))
+    distill.backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert all(not p.requires_grad for p in model.teacher.parameters())
+    head = model.student.bbox_head
+    for module in (head.cls_convs[0], head.reg_convs[0], model.student.neck,
+                   model.crosskd_connectors):
+        grads = [p.grad for p in module.parameters()]
+        assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
+    for module in (head.cls_convs[1], head.reg_convs[1], head.gfl_cls, head.gfl_reg):
+        assert all(p.grad is None for p in module.parameters())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('index', [0, 4])
+def test_other_indices_feed_the_teacher_head_from_there(index):
+    """Index 0: the student's FPN maps through the whole teacher head; index 4 (of 4):
+    the student's last conv output into the teacher's predictors only."""
+    model = build(GFL, reused_teacher_head_idx=index, student_head_idx=min(index, 2))
+    out = run_step(model)
+    head_S, head_T = model.student.bbox_head, model.teacher.bbox_head
+    with torch.no_grad():
+        x_S = model.student.extract_feat(out['data']['inputs'])[0]
+        x_T = model.teacher.extract_feat(out['data']['inputs'])[0]
+        mid_S = x_S if index == 0 else head_S.cls_convs[1](head_S.cls_convs[0](x_S))
+        mid_T = x_T
+        for conv in head_T.cls_convs[:index]:
+            mid_T = conv(mid_T)
+        feat = aligned_by_hand(model.crosskd_connectors['cls'](mid_S), mid_T)
+        if index > 0:
+            feat = F.relu(feat)
+        for conv in head_T.cls_convs[index:]:
+            feat = conv(feat)
+        expected = head_T.gfl_cls(feat)
+    assert torch.allclose(out['cross'][0][0], expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_student_exports_as_a_plain_mmdet_detector(tmp_path):
+    """After a training step, tools/export_student.py keeps the student only (no
+    connector or teacher key) and a plain GFL built from the student config loads it
+    strictly and predicts as the student inside the distiller does."""
+    export = load_tool('tools/export_student.py')
+    model = build(GFL)
+    out = run_step(model)
+    sum(v.sum() if torch.is_tensor(v) else sum(v) for v in out['losses'].values()).backward()
+    kept, dropped = export.split_state_dict(model.state_dict())
+    assert not any('crosskd' in k or k.startswith('teacher.') for k in kept)
+    assert dropped.get('crosskd_connectors.', 0) == 4
+    init_default_scope('mmdet')
+    from mmdet.registry import MODELS as DET_MODELS
+    student_cfg = Config.fromfile(osp.join(REPO, 'configs/toy/gfl_student_digits.py'))
+    plain = DET_MODELS.build(student_cfg.model)
+    plain.load_state_dict(kept, strict=True)
+    plain.eval()
+    model.eval()
+    with torch.no_grad():
+        a = plain(out['data']['inputs'], mode='tensor')
+        b = model.student(out['data']['inputs'], mode='tensor')
+    for x, y in zip(a[0] + a[1], b[0] + b[1]):
+        assert torch.equal(x, y)
+    assert type(plain).__name__ == 'GFL' and not plain.bbox_head.cls_convs[0]._forward_hooks
+
+
+def test_different_widths_need_a_connector():
+    """The toy heads are 64 and 128 wide: without connector the error names both widths,
+    the index and the connector to add."""
+    with pytest.raises(ValueError, match=r'CrossKDDistill: the student head is 64 channels '
+                                         r'wide after 1 convs, the teacher head expects 128 '
+                                         r'at index 3; add connector=.*ConvModuleConnector'
+                                         r'.*in_channel=64, out_channel=128'):
+        build(GFL, connector=None)
+
+
+def test_different_anchors_are_rejected():
+    """A student with other anchor sizes, strides or classes fails at construction."""
+    cfg = copy.deepcopy(GFL.model.to_dict())
+    student = cfg['architecture']
+    student['bbox_head']['anchor_generator']['octave_base_scale'] = 8
+    with pytest.raises(ValueError, match=r'student and teacher anchors differ'):
+        build(GFL, architecture=student)
+    student = copy.deepcopy(cfg['architecture'])
+    student['bbox_head']['anchor_generator']['strides'] = [4, 8, 16, 32, 64]
+    with pytest.raises(ValueError, match=r'differ in anchor strides: \[\(4, 4\)'):
+        build(GFL, architecture=student)
+    student = copy.deepcopy(cfg['architecture'])
+    student['bbox_head']['num_classes'] = 5
+    with pytest.raises(ValueError, match=r'differ in classes \(cls_out_channels\): 5 vs 10'):
+        build(GFL, architecture=student)
+
+
+def test_bad_indices_and_head_pairs_are_rejected():
+    """Indices outside the heads, mixed head types, a distribution loss on RetinaNet
+    and a trainable teacher each fail naming the argument."""
+    with pytest.raises(ValueError, match=r'reused_teacher_head_idx=5 is outside \[0, 4\]'):
+        build(GFL, reused_teacher_head_idx=5)
+    with pytest.raises(ValueError, match=r'student_head_idx=3 is outside \[0, 2\].*'
+                                         r'student head has 2 stacked convs\); set '
+                                         r'student_head_idx'):
+        build(GFL, student_head_idx=None)
+    with pytest.raises(ValueError, match=r'student head RetinaHead vs teacher head GFLHead'):
+        build(GFL, architecture=RETINA.model.architecture.to_dict())
+    with pytest.raises(ValueError, match=r'loss_reg_kd compares GFL box distributions; a '
+                                         r'RetinaHead has none'):
+        build(RETINA, loss_reg_kd=dict(type='kd_mmdet.DistributionKLLoss'))
+    with pytest.raises(ValueError, match=r'teacher_trainable=True is not supported'):
+        build(GFL, teacher_trainable=True)
+
+
+@pytest.mark.slow
+def test_loss_weights_are_config_arguments():
+    """A term's weight comes from its loss config: doubling it doubles the term; None
+    removes it."""
+    a = run_step(build(GFL))['losses']
+    b = run_step(build(GFL, loss_reg_kd=dict(type='kd_mmdet.DistributionKLLoss',
+                                             temperature=1.0, loss_weight=6.0),
+                       loss_bbox_kd=None))['losses']
+    assert b['distill.loss_crosskd_reg'].item() == pytest.approx(
+        2 * a['distill.loss_crosskd_reg'].item(), rel=1e-5)
+    assert 'distill.loss_crosskd_bbox' not in b
+    assert math.isclose(a['distill.loss_crosskd_cls'].item(),
+                        b['distill.loss_crosskd_cls'].item(), rel_tol=1e-6)

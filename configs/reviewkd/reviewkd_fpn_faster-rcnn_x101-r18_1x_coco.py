@@ -8,6 +8,9 @@
 # Deviations: their teacher is detectron2's R101 3x; their inputs are multi-scale
 # (shorter side 640-800), here the single-scale pipeline of the R18 1x baseline, so the
 # plan's delta compares like with like.
+# The authors' input too: add '../_base_/detectron2_distill.py' to _base_ and set
+# train_dataloader = dict(dataset=dict(pipeline=_base_.d2_train_pipeline)) (and train the
+# baseline the same way).
 # Widths: both FPNs are 256 wide, the ABF blocks map 256 -> 256 (mid 256).
 _base_ = ['../_base_/pairs/faster-rcnn_x101-r18_1x_coco.py',
           '../_base_/distillers/reviewkd_fpn.py']

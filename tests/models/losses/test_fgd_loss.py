@@ -350,6 +350,7 @@ def test_configurable_distiller_feeds_data_samples_from_a_recorder():
     """A recorder on mmdet's unpack_gt_instances feeds data_samples; terms logged apart."""
     from mmdet.models.dense_heads import base_dense_head
     from mmdet.structures import DetDataSample
+    from mmengine.registry import DefaultScope
     from mmengine.structures import InstanceData
     from torch import nn
 
@@ -374,15 +375,17 @@ def test_configurable_distiller_feeds_data_samples_from_a_recorder():
         samples.append(sample)
     gt = dict(type='FunctionInputs',
               source='mmdet.models.dense_heads.base_dense_head.unpack_gt_instances')
-    distiller = ConfigurableDistiller(
-        student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck'), gt=gt),
-        teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-        distill_losses=dict(loss_fgd=dict(type='kd_mmdet.FGDLoss', student_channels=4,
-                                          teacher_channels=8)),
-        loss_forward_mappings=dict(loss_fgd=dict(
-            preds_S=dict(from_student=True, recorder='fpn'),
-            preds_T=dict(from_student=False, recorder='fpn'),
-            data_samples=dict(from_student=True, recorder='gt', data_idx=0))))
+    # mmrazor's recorders resolve in mmrazor's registries whatever scope earlier tests set
+    with DefaultScope.overwrite_default_scope('mmrazor'):
+        distiller = ConfigurableDistiller(
+            student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck'), gt=gt),
+            teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
+            distill_losses=dict(loss_fgd=dict(type='kd_mmdet.FGDLoss', student_channels=4,
+                                              teacher_channels=8)),
+            loss_forward_mappings=dict(loss_fgd=dict(
+                preds_S=dict(from_student=True, recorder='fpn'),
+                preds_T=dict(from_student=False, recorder='fpn'),
+                data_samples=dict(from_student=True, recorder='gt', data_idx=0))))
     student, teacher = Toy(4), Toy(8)
     distiller.prepare_from_student(student)
     distiller.prepare_from_teacher(teacher)

@@ -65,11 +65,16 @@ def test_identical_inputs_finite_with_zero_gradient():
     assert torch.isfinite(loss) and torch.all(s.grad == 0)
 
 
-def test_huge_and_tiny_differences_do_not_overflow():
-    """Differences of 1e30 and 1e-30 give finite values (computed in log space)."""
-    t = torch.zeros(2, 2)
-    assert torch.isfinite(logsum_loss(torch.full((2, 2), 1e30), t, 4.0))
-    assert torch.isfinite(logsum_loss(torch.full((2, 2), 1e-30), t, 4.0))
+@pytest.mark.parametrize('gap', [1e30, 1e20, 1e-8, 1e-30])
+@pytest.mark.parametrize('alpha', [1.0, 4.0])
+def test_huge_and_tiny_differences_give_the_closed_form(gap, alpha):
+    """Four equal differences d: D = log(4 d^α) = log 4 + α log max(d, eps), computed in
+    float64 from the fp32 d. d^4 = 1e120 overflows fp32 and 1e-30 is clamped at
+    eps = 1e-12 (computed in log space, so finite and exact)."""
+    s = torch.full((2, 2), gap)
+    d = max(float(s[0, 0]), 1e-12)  # the fp32 value of gap, clamped
+    got = logsum_loss(s, torch.zeros(2, 2), alpha)
+    assert got.item() == pytest.approx(math.log(4) + alpha * math.log(d), rel=1e-6)
 
 
 def test_gradient_reaches_student_not_teacher_and_weight_is_linear():

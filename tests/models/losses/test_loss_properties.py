@@ -3,8 +3,9 @@
 For any shape, any hyper-parameter in range, logits anywhere in [-1e4, 1e4] (the ends
 drawn often), fp32/fp16/bf16 inputs, and — for the detection losses — images without
 boxes and boxes partly or wholly outside the image: every returned term is finite and
-(but for LogSum, a logarithm) non-negative, the gradient reaching the student is finite,
-and for the divergences a student equal to its teacher gives zero.
+(but for LogSum, a logarithm) non-negative, equals the term of the same values given in
+fp32 (low-precision inputs are upcast before any arithmetic), the gradient reaching the
+student is finite, and for the divergences a student equal to its teacher gives zero.
 """
 from types import SimpleNamespace
 
@@ -59,6 +60,27 @@ def check(out, *students, nonnegative=True) -> None:
             assert torch.isfinite(s.grad.float()).all(), s.grad
 
 
+def fp32(x):
+    """The same values in fp32; lists and tuples element by element, others unchanged."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(fp32(v) for v in x)
+    if isinstance(x, torch.Tensor) and x.is_floating_point():
+        return x.detach().float()
+    return x
+
+
+def as_in_fp32(out, out32) -> None:
+    """Every term equals the term computed from fp32 copies of the inputs: a loss that
+    does any arithmetic (softmax, sum, square) in fp16/bf16 before upcasting is off by
+    ~1e-3 relative or more."""
+    terms = out if isinstance(out, dict) else {'loss': out}
+    terms32 = out32 if isinstance(out32, dict) else {'loss': out32}
+    assert set(terms) == set(terms32)
+    for key, term in terms.items():
+        assert torch.allclose(term.detach(), terms32[key].detach(), rtol=1e-5, atol=1e-6), \
+            (key, term, terms32[key])
+
+
 def total(out) -> float:
     terms = out.values() if isinstance(out, dict) else [out]
     return float(sum(t.detach().float().sum() for t in terms))
@@ -87,7 +109,9 @@ def test_cwd(pair, tau, weight):
     s, t = pair
     loss = CWDLoss(tau=tau, loss_weight=weight)
     s_leaf = student(s)
-    check(loss(s_leaf, t), s_leaf)
+    out = loss(s_leaf, t)
+    as_in_fp32(out, loss(fp32(s), fp32(t)))
+    check(out, s_leaf)
     assert abs(total(loss(t, t))) < 1e-6
 
 
@@ -97,7 +121,9 @@ def test_mgd(pair, alpha, weight):
     s, t = pair
     loss = MGDLoss(alpha_mgd=alpha, loss_weight=weight)
     s_leaf = student(s)
-    check(loss(s_leaf, t), s_leaf)
+    out = loss(s_leaf, t)
+    as_in_fp32(out, loss(fp32(s), fp32(t)))
+    check(out, s_leaf)
     assert total(loss(t, t)) == 0
 
 
@@ -113,7 +139,9 @@ def test_hcl(data, levels, weight):
         leaves = [student(p[0]) for p in pairs]
         s, t = leaves, [p[1] for p in pairs]
     loss = HCLLoss(loss_weight=weight)
-    check(loss(s, t), *leaves)
+    out = loss(s, t)
+    as_in_fp32(out, loss(fp32(s), fp32(t)))
+    check(out, *leaves)
     assert total(loss(t, t)) == 0
 
 
@@ -124,7 +152,9 @@ def test_kd(pair, temperature, weight, reduction):
     s, t = pair
     loss = KDLoss(temperature=temperature, loss_weight=weight, reduction=reduction)
     s_leaf = student(s)
-    check(loss(s_leaf, t), s_leaf)
+    out = loss(s_leaf, t)
+    as_in_fp32(out, loss(fp32(s), fp32(t)))
+    check(out, s_leaf)
     assert abs(total(loss(t, t))) < 1e-6
 
 
@@ -138,7 +168,9 @@ def test_dkd(data, temperature, alpha, beta, weight):
                                              min_size=s.shape[0], max_size=s.shape[0])))
     loss = DKDLoss(alpha=alpha, beta=beta, temperature=temperature, loss_weight=weight)
     s_leaf = student(s)
-    check(loss(s_leaf, t, labels, return_terms=True), s_leaf)
+    out = loss(s_leaf, t, labels, return_terms=True)
+    as_in_fp32(out, loss(fp32(s), fp32(t), labels, return_terms=True))
+    check(out, s_leaf)
     assert abs(total(loss(t, t, labels))) < 1e-6
 
 
@@ -153,7 +185,9 @@ def test_ofa(data, eps, temperature, weight, reduction):
     loss = OFALoss(eps=eps, temperature=temperature, loss_weight=weight,
                    reduction=reduction)
     s_leaf = student(s)
-    check(loss(s_leaf, t, labels), s_leaf)
+    out = loss(s_leaf, t, labels)
+    as_in_fp32(out, loss(fp32(s), fp32(t), labels))
+    check(out, s_leaf)
 
 
 @PROPERTY
@@ -164,7 +198,9 @@ def test_logsum(pair, alpha, weight):
     s, t = pair
     loss = LogSumLoss(alpha=alpha, loss_weight=weight)
     s_leaf = student(s)
-    check(loss(s_leaf, t), s_leaf, nonnegative=False)
+    out = loss(s_leaf, t)
+    as_in_fp32(out, loss(fp32(s), fp32(t)))
+    check(out, s_leaf, nonnegative=False)
     same = student(t)
     check(loss(same, t), same, nonnegative=False)
     assert not same.grad.float().abs().sum()
@@ -183,7 +219,9 @@ def test_ld(data, temperature, weight, reduction):
         if reduction == 'mean' else None
     loss = LDLoss(temperature=temperature, loss_weight=weight, reduction=reduction)
     s_leaf = student(s)
-    check(loss(s_leaf, t, weight=edge_weight, avg_factor=avg_factor), s_leaf)
+    out = loss(s_leaf, t, weight=edge_weight, avg_factor=avg_factor)
+    as_in_fp32(out, loss(fp32(s), fp32(t), weight=edge_weight, avg_factor=avg_factor))
+    check(out, s_leaf)
     assert abs(total(loss(t, t, weight=edge_weight, avg_factor=avg_factor))) < 1e-6
 
 
@@ -219,7 +257,9 @@ def test_fgd(data, temp, normalize, extra_student_channels):
     loss = FGDLoss(student_channels=C_s, teacher_channels=C, temp=temp,
                    normalize_by_hw=normalize)
     s_leaf = student(s)
-    check(loss(s_leaf, t, gt_bboxes=boxes, batch_input_shape=input_hw), s_leaf)
+    out = loss(s_leaf, t, gt_bboxes=boxes, batch_input_shape=input_hw)
+    as_in_fp32(out, loss(fp32(s), fp32(t), gt_bboxes=boxes, batch_input_shape=input_hw))
+    check(out, s_leaf)
     if not extra_student_channels:  # no align conv: equal maps, identity GcBlocks at init
         assert abs(total(loss(t, t, gt_bboxes=boxes, batch_input_shape=input_hw))) < 1e-6
 
@@ -250,6 +290,8 @@ def test_ld_head(data, tau, kd_temperature, im_weight):
     feats_T = [data.draw(tensors((N, 2, h, w), dtype)) for h, w in sizes]
     loss = LDHeadLoss(tau=tau, kd_temperature=kd_temperature, im_weight=im_weight)
     out = loss(cls_S, reg_S, cls_T, reg_T, anchors, labels, samples, feats_S, feats_T)
+    as_in_fp32(out, loss(*fp32([cls_S, reg_S, cls_T, reg_T]), anchors, labels, samples,
+                         *fp32([feats_S, feats_T])))
     assert set(out) == ({'main', 'vlr', 'kd', 'im'} if im_weight else {'main', 'vlr', 'kd'})
     check(out, *reg_S)
 
@@ -276,9 +318,11 @@ def _losses_and_inputs():
 
 @pytest.mark.parametrize('name, loss, inputs, kwargs', _losses_and_inputs(),
                          ids=[case[0] for case in _losses_and_inputs()])
-def test_finite_under_cpu_autocast(name, loss, inputs, kwargs):
-    """Mixed precision as AmpOptimWrapper runs it on CPU (bf16 autocast): finite."""
+def test_fp32_value_under_cpu_autocast(name, loss, inputs, kwargs):
+    """Mixed precision as AmpOptimWrapper runs it on CPU (bf16 autocast): finite, and
+    the value computed without autocast (the losses compute in fp32)."""
     s, t = student(inputs[0]), inputs[1]
     with torch.autocast('cpu', dtype=torch.bfloat16):
         out = loss(s, t, **kwargs)
+    as_in_fp32(out, loss(fp32(s), t, **kwargs))
     check(out, s)

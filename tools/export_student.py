@@ -20,13 +20,13 @@ on a bare torch.
 student lacks or expects fails the export (nothing is written).
 """
 import argparse
-import os.path as osp
 import sys
-from collections import Counter, OrderedDict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional
 
-STUDENT_PREFIX = 'architecture.'  # mmrazor's BaseAlgorithm.architecture is the student
-META_KEYS = ('dataset_meta', 'epoch', 'iter', 'mmengine_version')
+# The export itself is shared with kd_mmdet.StudentCheckpointHook; META_KEYS, is_plain and
+# split_state_dict stay importable from this tool.
+from kd_mmdet.engine.student_export import (META_KEYS, STUDENT_PREFIX,  # noqa: F401
+                                            export_checkpoint, is_plain, split_state_dict)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -43,48 +43,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--student-config',
                         help='check that this config\'s model loads the export strictly')
     return parser.parse_args(argv)
-
-
-def split_state_dict(state_dict: Dict[str, object], keep_prefix: str = STUDENT_PREFIX,
-                     drop_prefixes: Sequence[str] = ()
-                     ) -> Tuple['OrderedDict[str, object]', Dict[str, int]]:
-    """The sub-model's weights with ``keep_prefix`` stripped, and what was dropped.
-
-    Args:
-        state_dict: the distillation model's state dict.
-        keep_prefix: prefix of the sub-model to keep, with its trailing dot.
-        drop_prefixes: prefixes, relative to the kept sub-model, of keys to drop.
-
-    Returns:
-        ``(kept, dropped)``: the stripped state dict and, per dropped prefix (the
-        top-level part, or ``keep_prefix + drop_prefix``), how many keys it had.
-    """
-    kept: 'OrderedDict[str, object]' = OrderedDict()
-    dropped: Counter = Counter()
-    for key, value in state_dict.items():
-        if not key.startswith(keep_prefix):
-            dropped[key.split('.', 1)[0] + '.'] += 1
-            continue
-        name = key[len(keep_prefix):]
-        hit = next((p for p in drop_prefixes if name.startswith(p)), None)
-        if hit is not None:
-            dropped[keep_prefix + hit] += 1
-        else:
-            kept[name] = value
-    return kept, dict(dropped)
-
-
-def is_plain(obj: object) -> bool:
-    """Made only of dicts (str keys), lists, tuples, str, int, float, bool and None: what
-    ``torch.load(weights_only=True)`` reads without allow-listing (numpy scalars are not:
-    hence exact types)."""
-    if obj is None or type(obj) in (str, int, float, bool):
-        return True
-    if type(obj) in (list, tuple):
-        return all(is_plain(v) for v in obj)
-    if type(obj) is dict:
-        return all(type(k) is str and is_plain(v) for k, v in obj.items())
-    return False
 
 
 def check_loads(config: str, state_dict: Dict[str, object]) -> str:
@@ -107,9 +65,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     from mmengine.runner import CheckpointLoader
 
     ckpt = CheckpointLoader.load_checkpoint(args.checkpoint, map_location='cpu')
-    state_dict = ckpt.get('state_dict', ckpt)
-    kept, dropped = split_state_dict(state_dict, args.keep_prefix, args.drop_prefix)
+    out, dropped = export_checkpoint(ckpt, args.checkpoint, args.keep_prefix,
+                                     args.drop_prefix)
+    kept = out['state_dict']
     if not kept:
+        state_dict = ckpt.get('state_dict', ckpt)
         parts = sorted({k.split('.', 1)[0] + '.' for k in state_dict})
         hint = ('a frozen teacher is saved only with save_teacher=True; its weights are '
                 'those of the teacher_ckpt of the config' if args.keep_prefix == 'teacher.'
@@ -117,14 +77,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'export_student: no key of {args.checkpoint} starts with {args.keep_prefix!r} '
               f'(its parts: {parts}); {hint}', file=sys.stderr)
         return 1
-    # Own storage per tensor: a view would save the whole storage it looks into.
-    kept = OrderedDict((k, v.detach().clone() if torch.is_tensor(v) else v)
-                       for k, v in kept.items())
-    old_meta = ckpt.get('meta') or {}
-    meta = {k: old_meta[k] for k in META_KEYS if k in old_meta and is_plain(old_meta[k])}
-    meta['exported_from'] = dict(checkpoint=osp.abspath(args.checkpoint),
-                                 keep_prefix=args.keep_prefix,
-                                 drop_prefixes=list(args.drop_prefix), dropped=dropped)
     if args.student_config:
         try:
             print(check_loads(args.student_config, kept))
@@ -132,7 +84,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f'export_student: the export does not load into {args.student_config}: '
                   f'{e}', file=sys.stderr)
             return 1
-    torch.save(dict(meta=meta, state_dict=kept), args.out)
+    torch.save(out, args.out)
     num_params = sum(v.numel() for v in kept.values() if torch.is_tensor(v))
     print(f'{args.out}: {len(kept)} tensors ({num_params / 1e6:.2f} M values) of '
           f'{args.keep_prefix!r}; dropped ' +

@@ -16,7 +16,7 @@ import os.path as osp
 import re
 import sys
 from datetime import datetime
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -123,6 +123,25 @@ def read_run(work_dir: str) -> Dict[str, object]:
     return row
 
 
+def human_duration(seconds: Optional[float]) -> str:
+    """A wall time in the unit a reader expects: minutes under an hour, hours under two
+    days, days beyond (``42.0 min``, ``9.5 h``, ``2.3 days``)."""
+    if seconds is None:
+        return MISSING
+    if seconds < 3600:
+        return f'{seconds / 60:.1f} min'
+    if seconds < 2 * 86400:
+        return f'{seconds / 3600:.1f} h'
+    return f'{seconds / 86400:.1f} days'
+
+
+def with_delta(row: Dict[str, object], base_map: Optional[float]) -> Dict[str, object]:
+    """Set ``row['Δ vs baseline']`` (student mAP − ``base_map``) where both are known."""
+    if base_map is not None and row.get('student mAP') is not None:
+        row['Δ vs baseline'] = row['student mAP'] - base_map
+    return row
+
+
 def fmt(value: object, key: str) -> str:
     if value is None:
         return MISSING
@@ -141,9 +160,7 @@ def build_table(work_dirs: List[str], baseline: Optional[str] = None) -> List[Di
     ordered = ([baseline] if baseline else []) + [w for w in work_dirs if w != baseline]
     table = []
     for work_dir in ordered:
-        row = read_run(work_dir)
-        if base_map is not None and row.get('student mAP') is not None:
-            row['Δ vs baseline'] = row['student mAP'] - base_map
+        row = with_delta(read_run(work_dir), base_map)
         cells = {k: fmt(row.get(k), k) for k in COLUMNS}
         if 'status' in row:
             cells['method'] = row['status']
@@ -151,10 +168,20 @@ def build_table(work_dirs: List[str], baseline: Optional[str] = None) -> List[Di
     return table
 
 
-def to_markdown(table: List[Dict[str, str]]) -> str:
-    lines = ['| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
-    lines += ['| ' + ' | '.join(r[k] for k in COLUMNS) + ' |' for r in table]
+def to_markdown(table: List[Dict[str, str]], columns: Sequence[str] = COLUMNS) -> str:
+    """A markdown table of ``columns`` (every row must have them)."""
+    lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
+    lines += ['| ' + ' | '.join(r[k] for k in columns) + ' |' for r in table]
     return '\n'.join(lines)
+
+
+def write_csv(table: List[Dict[str, str]], path: str,
+              columns: Sequence[str] = COLUMNS) -> None:
+    """The same table as CSV, header first."""
+    with open(path, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction='ignore')
+        writer.writeheader()
+        writer.writerows(table)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -166,10 +193,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     table = build_table(args.work_dirs, args.baseline)
     print(to_markdown(table))
     if args.csv:
-        with open(args.csv, 'w', newline='') as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(table)
+        write_csv(table, args.csv)
 
 
 if __name__ == '__main__':

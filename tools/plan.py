@@ -1,0 +1,365 @@
+"""The detection reproduction plan (configs/plan/detection_plan.yaml): its runs, their
+state and the filled plan table.
+
+    python tools/plan.py --print [--launcher dist|slurm|mim] [--gpus 8]  # training commands
+    python tools/plan.py --status                     # which rows have finished runs
+    python tools/plan.py --table [--csv table.csv]    # the filled table (markdown, CSV)
+    python tools/plan.py --toy [--epochs 3 --teacher-epochs 6]   # the toy twin, end to end
+
+COCO runs go to ``work_dirs/plan/<config name>``; their teachers are model-zoo
+checkpoints. ``--toy`` switches every action to the plan's twin on the digits set (work
+dirs under ``work_dirs/plan_toy/``): on its own it generates the data
+(tools/make_digits.py), trains the two toy teachers and the two students alone, then the
+six methods against those teachers, one ``tools/train.py`` process per run, and prints
+the table. A run that already finished with the requested epochs is not repeated.
+
+The table keeps the plan's columns (method | teacher | teacher mAP | student | student
+mAP | epochs | time) and appends the delta vs the row's baseline student; the baselines
+follow as rows of their own. The teacher's mAP is the one the distillation run's
+validation loop logs for its teacher; time is the run's measured wall time. Values are
+read by tools/repro_table.py.
+"""
+import argparse
+import importlib.util
+import os
+import os.path as osp
+import shlex
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence
+
+import yaml
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PLAN = osp.join(REPO, 'configs', 'plan', 'detection_plan.yaml')
+PLAN_COLUMNS = ['method', 'teacher', 'teacher mAP', 'student', 'student mAP', 'epochs',
+                'time']
+DELTA = 'Δ vs baseline'
+LAUNCHERS = ('dist', 'slurm', 'mim')
+
+
+def load_repro_table():
+    """tools/repro_table.py as a module (tools/ is not a package)."""
+    name = 'kd_mmdet_repro_table'
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, osp.join(REPO, 'tools', 'repro_table.py'))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
+# ---- the plan ------------------------------------------------------------------------
+@dataclass
+class Run:
+    """One training run of the plan: a teacher (toy only), a baseline or a method row."""
+    role: str  # 'teacher', 'baseline' or 'row'
+    method: str  # the plan's method name; 'teacher' / 'baseline' for the others
+    teacher: Optional[str]  # plan name of the teacher (None for teachers and baselines)
+    student: str  # plan name of the trained model
+    config: str  # repository-relative config path
+    estimate: Optional[str] = None  # the plan's own time estimate
+
+    @property
+    def name(self) -> str:
+        """Work dir name: the config's file name."""
+        return osp.splitext(osp.basename(self.config))[0]
+
+
+def load_plan(path: str = PLAN) -> dict:
+    """The plan file, checked: its columns, and every row names a known teacher and
+    student and existing configs."""
+    with open(path) as f:
+        plan = yaml.safe_load(f)
+    where = f'plan {osp.relpath(path, REPO)}'
+    if plan.get('columns') != PLAN_COLUMNS:
+        raise ValueError(f'{where}: columns must be {PLAN_COLUMNS}, got {plan.get("columns")}')
+    for i, row in enumerate(plan.get('rows') or []):
+        for key, known in (('teacher', plan['teachers']), ('student', plan['students'])):
+            if row.get(key) not in known:
+                raise ValueError(f'{where}: row {i + 1} ({row.get("method")}) names {key} '
+                                 f'{row.get(key)!r}, not one of {sorted(known)}')
+    for section in ('teachers', 'students', 'rows'):
+        entries = plan[section].values() if section != 'rows' else plan[section]
+        for entry in entries:
+            for key in ('config', 'toy'):
+                if key in entry and not osp.isfile(osp.join(REPO, entry[key])):
+                    raise ValueError(f'{where}: {section} entry {entry} names {key} '
+                                     f'{entry[key]!r}, which does not exist')
+    return plan
+
+
+def plan_runs(plan: dict, toy: bool) -> List[Run]:
+    """Runs in training order: (toy) teachers, the baselines, then the plan's rows."""
+    key = 'toy' if toy else 'config'
+    runs = []
+    if toy:
+        runs += [Run('teacher', 'teacher', None, name, t['toy'])
+                 for name, t in plan['teachers'].items()]
+    runs += [Run('baseline', 'baseline', None, name, s[key])
+             for name, s in plan['students'].items()]
+    runs += [Run('row', r['method'], r['teacher'], r['student'], r[key], r.get('estimate'))
+             for r in plan['rows']]
+    return runs
+
+
+def display_name(plan: dict, name: str, toy: bool) -> str:
+    """The plan's name of a model, or the name of its toy stand-in."""
+    entry = plan['teachers'].get(name) or plan['students'][name]
+    return entry['toy_name'] if toy else name
+
+
+# ---- commands ------------------------------------------------------------------------
+def train_command(run: Run, work_dir: str, launcher: str, gpus: int,
+                  partition: str = 'PARTITION') -> str:
+    """The shell command that trains ``run`` on ``gpus`` GPUs with ``launcher``."""
+    if gpus < 1:
+        raise ValueError(f'tools/plan.py: --gpus must be >= 1, got {gpus}')
+    config, work = shlex.quote(run.config), shlex.quote(work_dir)
+    if launcher == 'dist':
+        return f'bash tools/dist_train.sh {config} {gpus} --work-dir {work}'
+    if launcher == 'slurm':  # mmdet's convention: PARTITION JOB_NAME CONFIG WORK_DIR
+        return (f'GPUS={gpus} GPUS_PER_NODE={min(gpus, 8)} bash tools/slurm_train.sh '
+                f'{shlex.quote(partition)} {run.name} {config} {work}')
+    if launcher == 'mim':
+        mode = 'pytorch' if gpus > 1 else 'none'
+        return (f'mim train kd_mmdet {config} --launcher {mode} --gpus {gpus} '
+                f'--work-dir {work}')
+    raise ValueError(f'tools/plan.py: --launcher must be one of {LAUNCHERS}, got {launcher!r}')
+
+
+@dataclass
+class ToySettings:
+    """Size and schedule of the toy twin. The defaults (128 / 32 images of 96 px, students
+    3 epochs, teachers 6 from scratch) check that every row of the plan trains and fills
+    its cells in a few minutes; they are far too short to rank the methods."""
+    num_train: int = 128
+    num_val: int = 32
+    img_size: int = 96
+    epochs: int = 3
+    teacher_epochs: int = 6
+    seed: int = 0
+    keep_all_scores: bool = False  # score_thr 0: 1-epoch smoke runs still log a mAP
+    extra: Sequence[str] = ()  # further --cfg-options for every run
+
+    def data_dir(self, root: str) -> str:
+        return osp.join(root, 'data', f'digits_{self.num_train}-{self.num_val}_'
+                                      f'{self.img_size}px')
+
+
+def toy_command(run: Run, root: str, settings: ToySettings,
+                teacher_ckpt: Optional[str]) -> List[str]:
+    """``tools/train.py`` argv of one toy run (data, image size, seed and teacher set by
+    benchmarks/quality.py's ``config_options``, the same overrides as the benchmark)."""
+    if REPO not in sys.path:
+        sys.path.insert(0, REPO)
+    from benchmarks.quality import Settings, config_options
+    epochs = settings.teacher_epochs if run.role == 'teacher' else settings.epochs
+    opts = config_options(run.config, Settings(img_size=settings.img_size,
+                                               keep_all_scores=settings.keep_all_scores,
+                                               extra=list(settings.extra)),
+                          settings.data_dir(root), 'det', teacher_ckpt, settings.seed)
+    return [sys.executable, 'tools/train.py', run.config, '--epochs', str(epochs),
+            '--work-dir', osp.join(root, run.name), '--cfg-options', *opts]
+
+
+def toy_teacher_ckpt(plan: dict, run: Run, root: str, settings: ToySettings) -> Optional[str]:
+    """The final checkpoint of the toy teacher a row distils from (None for the others)."""
+    if run.role != 'row':
+        return None
+    config = plan['teachers'][run.teacher]['toy']
+    name = osp.splitext(osp.basename(config))[0]
+    return osp.join(root, name, f'epoch_{settings.teacher_epochs}.pth')
+
+
+# ---- state and table -----------------------------------------------------------------
+def run_state(row: Dict[str, object], epochs: Optional[int] = None) -> str:
+    """``finished``, ``partial``, ``no mAP`` (trained, nothing evaluated) or ``not
+    started``, from a row of repro_table's ``read_run``; with ``epochs``, a run trained
+    for another number of epochs counts as not started."""
+    if 'status' in row or 'epochs' not in row:
+        return 'not started'
+    if not isinstance(row['epochs'], int):
+        return 'partial'
+    if epochs is not None and row['epochs'] != epochs:
+        return 'not started'
+    return 'finished' if row.get('student mAP') is not None else 'no mAP'
+
+
+def read_runs(runs: Sequence[Run], root: str) -> Dict[str, Dict[str, object]]:
+    """repro_table's ``read_run`` of each run's work dir (missing dirs: not started)."""
+    repro = load_repro_table()
+    rows = {}
+    for run in runs:
+        work_dir = osp.join(root, run.name)
+        rows[run.name] = (repro.read_run(work_dir) if osp.isdir(work_dir)
+                          else dict(run=run.name, status='no work dir'))
+    return rows
+
+
+def status_table(plan: dict, runs: Sequence[Run], root: str) -> List[Dict[str, str]]:
+    """One line per run: what it is, its state, and the plan's estimate."""
+    repro = load_repro_table()
+    read = read_runs(runs, root)
+    table = []
+    for run in runs:
+        row = read[run.name]
+        state = run_state(row)
+        if state == 'partial':
+            state = f'partial: {str(row["epochs"]).split()[0]} epochs'
+        elif state == 'finished':
+            state = (f'finished: {row["student mAP"]:.1f} mAP, {row["epochs"]} epochs, '
+                     f'{repro.human_duration(row.get("wall time"))}')
+        table.append(dict(run=run.name, method=run.method, config=run.config, state=state,
+                          estimate=run.estimate or repro.MISSING))
+    return table
+
+
+def plan_table(plan: dict, runs: Sequence[Run], root: str, toy: bool) -> List[Dict[str, str]]:
+    """The filled plan table: its rows in the plan's order, then the baselines; cells
+    formatted by repro_table (``fmt``, ``with_delta``, ``human_duration``)."""
+    repro = load_repro_table()
+    read = read_runs(runs, root)
+    # A baseline counts only once it has finished: no delta against a partial run.
+    base_map = {r.student: read[r.name].get('student mAP') for r in runs
+                if r.role == 'baseline' and run_state(read[r.name]) == 'finished'}
+    ordered = [r for r in runs if r.role == 'row'] + [r for r in runs if r.role == 'baseline']
+    table = []
+    for run in ordered:
+        row = repro.with_delta(dict(read[run.name]), base_map.get(run.student))
+        finished = run_state(row) == 'finished'
+        cells = dict(
+            method=run.method,
+            teacher=display_name(plan, run.teacher, toy) if run.teacher else repro.MISSING,
+            student=display_name(plan, run.student, toy),
+            time=repro.human_duration(row.get('wall time')) if finished else repro.MISSING)
+        for key in ('teacher mAP', 'student mAP', 'epochs', DELTA):
+            cells[key] = repro.fmt(row.get(key), key)
+        if not finished:  # a partial or missing run fills in nothing but its state
+            cells['epochs'] = {'partial': str(row.get('epochs')), 'no mAP': 'no mAP logged'}.get(
+                run_state(row), 'not run')
+            for key in ('teacher mAP', 'student mAP', DELTA):
+                cells[key] = repro.MISSING
+        table.append(cells)
+    return table
+
+
+# ---- the toy twin, end to end ----------------------------------------------------------
+def run_toy(plan: dict, root: str, settings: ToySettings, jobs: int = 1) -> List[str]:
+    """Data, teachers and baselines, then the rows; returns the runs it trained."""
+    os.makedirs(root, exist_ok=True)
+    data = settings.data_dir(root)
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // jobs)))
+    if not osp.isfile(osp.join(data, 'annotations', 'instances_val.json')):
+        _call([sys.executable, 'tools/make_digits.py', data, '--train',
+               str(settings.num_train), '--val', str(settings.num_val), '--size',
+               str(settings.img_size), '--seed', str(settings.seed)],
+              osp.join(root, 'make_digits.log'), env)
+    runs = plan_runs(plan, toy=True)
+    done = read_runs(runs, root)
+    trained = []
+
+    def train(run: Run) -> None:
+        epochs = settings.teacher_epochs if run.role == 'teacher' else settings.epochs
+        if run_state(done[run.name], epochs) in ('finished', 'no mAP'):
+            print(f'[plan] {run.name}: finished before, kept')
+            return
+        cmd = toy_command(run, root, settings, toy_teacher_ckpt(plan, run, root, settings))
+        start = time.time()
+        _call(cmd, osp.join(root, f'{run.name}.log'), env)
+        trained.append(run.name)
+        print(f'[plan] {run.name}: {epochs} epochs in {time.time() - start:.0f} s')
+
+    # Teachers and baselines do not depend on each other; the rows need the teachers.
+    for stage in ([r for r in runs if r.role != 'row'], [r for r in runs if r.role == 'row']):
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(train, stage))
+    return trained
+
+
+def _call(cmd: List[str], log: str, env: Dict[str, str]) -> None:
+    """Run ``cmd`` from the repository root, output to ``log``; fail with its tail."""
+    with open(log, 'w') as f:
+        code = subprocess.call(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT, env=env)
+    if code != 0:
+        with open(log) as f:
+            tail = ''.join(f.readlines()[-20:])
+        raise RuntimeError(f'tools/plan.py: {shlex.join(cmd)} exited with {code}; '
+                           f'log {log}:\n{tail}')
+
+
+# ---- command line --------------------------------------------------------------------
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument('--print', action='store_true', help='the command of every run')
+    action.add_argument('--status', action='store_true', help='which runs have finished')
+    action.add_argument('--table', action='store_true', help='the filled plan table')
+    parser.add_argument('--toy', action='store_true',
+                        help="the plan's twin on the digits set; alone: train it end to end")
+    parser.add_argument('--plan', default=PLAN, help='plan file (default: %(default)s)')
+    parser.add_argument('--work-root', help='work dirs of the runs (default: '
+                        'work_dirs/plan, with --toy work_dirs/plan_toy)')
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='dist',
+                        help='--print: tools/dist_train.sh, tools/slurm_train.sh or mim train')
+    parser.add_argument('--gpus', type=int, default=8, help='--print: GPUs per run')
+    parser.add_argument('--partition', default='PARTITION', help='--print: slurm partition')
+    parser.add_argument('--csv', help='--table: also write the table to this CSV file')
+    toy = parser.add_argument_group('toy twin (--toy)')
+    defaults = ToySettings()
+    toy.add_argument('--epochs', type=int, default=defaults.epochs, help='students')
+    toy.add_argument('--teacher-epochs', type=int, default=defaults.teacher_epochs)
+    toy.add_argument('--train', type=int, default=defaults.num_train, help='train images')
+    toy.add_argument('--val', type=int, default=defaults.num_val, help='val images')
+    toy.add_argument('--img-size', type=int, default=defaults.img_size, help='image side, px')
+    toy.add_argument('--seed', type=int, default=defaults.seed)
+    toy.add_argument('--jobs', type=int, default=1,
+                     help='runs side by side (OMP_NUM_THREADS = cores / jobs)')
+    toy.add_argument('--keep-all-scores', action='store_true',
+                     help='score_thr 0 everywhere: untrained smoke-run models still log a mAP')
+    toy.add_argument('--cfg-options', nargs='+', default=[],
+                     help='further key=value overrides for every toy run')
+    args = parser.parse_args(argv)
+
+    plan = load_plan(args.plan)
+    root = args.work_root or osp.join('work_dirs', 'plan_toy' if args.toy else 'plan')
+    runs = plan_runs(plan, args.toy)
+    repro = load_repro_table()
+    settings = ToySettings(args.train, args.val, args.img_size, args.epochs,
+                           args.teacher_epochs, args.seed, args.keep_all_scores,
+                           args.cfg_options)
+    if args.print:
+        for run in runs:
+            if args.toy:
+                cmd = shlex.join(['python', *toy_command(
+                    run, root, settings, toy_teacher_ckpt(plan, run, root, settings))[1:]])
+            else:
+                cmd = train_command(run, osp.join(root, run.name), args.launcher, args.gpus,
+                                    args.partition)
+            print(f'# {run.role} {run.method}: {run.student}'
+                  + (f' <- {run.teacher}' if run.teacher else ''))
+            print(cmd)
+        return 0
+    if args.status:
+        print(repro.to_markdown(status_table(plan, runs, root),
+                                ['run', 'method', 'config', 'state', 'estimate']))
+        return 0
+    if args.toy and not args.table:
+        start = time.time()
+        run_toy(plan, root, settings, args.jobs)
+        print(f'[plan] toy plan trained in {(time.time() - start) / 60:.1f} min; '
+              f'work dirs under {root}/\n')
+    table = plan_table(plan, runs, root, args.toy)
+    print(repro.to_markdown(table, PLAN_COLUMNS + [DELTA]))
+    if args.csv:
+        repro.write_csv(table, args.csv, PLAN_COLUMNS + [DELTA])
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

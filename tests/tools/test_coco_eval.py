@@ -46,6 +46,50 @@ def test_ground_truth_results_score_one_everywhere(tiny_digits, tmp_path, capsys
     assert [r['class'] for r in rows[1:]] == [str(d) for d in range(10)]
 
 
+# Two classes' boxes shifted right by a fraction f of their width: IoU (1 - f) / (1 + f).
+# '3' by 0.2 (IoU 2/3: matched at IoU 0.50 ... 0.65, 4 of COCO's 10 thresholds), '7' by
+# 0.32 (IoU 0.515: matched at 0.50 only). Class: (shift, AP, AP50, AP75).
+SHIFTED = {'3': (0.2, 0.4, 1.0, 0.0), '7': (0.32, 0.1, 1.0, 0.0)}
+
+
+def test_shifted_classes_fill_their_own_rows_and_iou_columns(tiny_digits, tmp_path, capsys):
+    """Ground truth as results with two classes' boxes shifted (SHIFTED): those rows get
+    AP50 = 1, AP75 = 0 and AP 0.4 and 0.1, every other class keeps 1, the overall AP is
+    the mean. Swapped class rows or a wrong IoU column (e.g. AP50 read at 0.55, AP75 at
+    0.5) fail; JSON, CSV and the printed table agree."""
+    ann = val_ann(tiny_digits)
+    with open(ann) as f:
+        names = {c['id']: c['name'] for c in json.load(f)['categories']}
+    results = ground_truth_as_results(ann)
+    for r in results:
+        if names[r['category_id']] in SHIFTED:
+            x, y, w, h = r['bbox']
+            r['bbox'] = [x + SHIFTED[names[r['category_id']]][0] * w, y, w, h]
+    path = tmp_path / 'shifted.bbox.json'
+    path.write_text(json.dumps(results))
+    out_json, out_csv = tmp_path / 'eval.json', tmp_path / 'eval.csv'
+    assert coco_eval.main(['--results', str(path), '--ann', ann, '--out-json', str(out_json),
+                           '--out-csv', str(out_csv)]) == 0
+    report = json.loads(out_json.read_text())
+    rows = {row['class']: row for row in report['per_class']}
+    csv_rows = {r['class']: r for r in csv.DictReader(out_csv.open())}
+    printed = {cells[0]: cells for cells in
+               (line.split() for line in capsys.readouterr().out.splitlines()) if cells}
+    for name, row in rows.items():
+        _, ap, ap50, ap75 = SHIFTED.get(name, (0, 1.0, 1.0, 1.0))
+        assert row['num_gt'] > 0
+        assert (row['AP'], row['AP50'], row['AP75']) == pytest.approx((ap, ap50, ap75)), row
+        for area in ('APs', 'APm'):  # whichever size ranges hold this class's boxes
+            assert row[area] is None or row[area] == pytest.approx(ap), row
+        assert [csv_rows[name][k] for k in ('AP', 'AP50', 'AP75')] == \
+            [f'{v:.4f}' for v in (ap, ap50, ap75)]
+        assert printed[name][2:5] == [f'{v:.3f}' for v in (ap, ap50, ap75)]
+    assert report['metrics']['AP'] == pytest.approx((8 + 0.4 + 0.1) / 10)
+    assert report['metrics']['AP50'] == pytest.approx(1.0)
+    assert report['metrics']['AP75'] == pytest.approx(0.8)
+    assert csv_rows['all']['AP'] == '0.8500'
+
+
 def test_per_class_mean_is_overall_ap(tiny_digits):
     """Imperfect detections: the mean of the per-class APs is COCOeval's AP."""
     results = ground_truth_as_results(val_ann(tiny_digits))

@@ -138,11 +138,36 @@ LD_MAIN_ONLY = dict(
 
 
 def row(method, algorithm, teacher, epochs, lr, clip=None, scales=SINGLE_SCALE, inherit=None,
-        recorders=None, losses=None, connectors=None, mappings=None, code_mode=None):
+        recorders=None, losses=None, connectors=None, mappings=None, code_mode=None,
+        model_args=None):
     return dict(method=method, algorithm=algorithm, teacher=teacher, epochs=epochs, lr=lr,
                 clip=clip, scales=scales, inherit=inherit,
                 recorders=recorders or dict(student=NECK, teacher=NECK), losses=losses,
-                connectors=connectors or {}, mappings=mappings, code_mode=code_mode)
+                connectors=connectors or {}, mappings=mappings, code_mode=code_mode,
+                model_args=model_args)
+
+
+def pkd(levels, weight):
+    return dict(
+        losses=same_loss('loss_pkd_fpn', levels, type='kd_mmdet.PKDLoss', loss_weight=weight),
+        mappings=per_level('loss_pkd_fpn', levels))
+
+
+CROSSKD = 'kd_mmdet.CrossKDDistill'
+NO_RECORDERS = dict(student={}, teacher={})
+
+
+def crosskd(reg_weight, bbox_weight):
+    """The algorithm's own CrossKD arguments (jbwang1997/CrossKD configs): index 3,
+    QFL on the teacher's scores beta 1 weight 1, KL on GFL's edge distributions (T 1,
+    summed over bins), GIoU on the decoded boxes."""
+    return dict(
+        reused_teacher_head_idx=3,
+        loss_cls_kd=dict(type='kd_mmdet.KDQualityFocalLoss', beta=1.0, loss_weight=1.0),
+        loss_reg_kd=None if reg_weight is None else dict(
+            type='kd_mmdet.DistributionKLLoss', temperature=1.0, loss_weight=reg_weight),
+        loss_bbox_kd=None if bbox_weight is None else dict(
+            type='mmdet.GIoULoss', loss_weight=bbox_weight))
 
 
 FRCNN_INHERIT = ('neck', 'rpn_head', 'roi_head')
@@ -226,6 +251,21 @@ RECIPES = {
     'configs/mgd/mgd_fpn_gfl_r101-r50_1x_coco.py': row(
         'MGD', STD, GFL_R101_MS2X, 12, 0.01, inherit=ONE_STAGE_INHERIT,
         **mgd(range(5), 2e-5, 0.65)),
+    # ---- CrossKD (jbwang1997/CrossKD configs/crosskd, configs/crosskd+pkd) -----------------
+    'configs/crosskd/crosskd_gfl_r101-r50_1x_coco.py': row(
+        'CrossKD', CROSSKD, GFL_R101_MS2X, 12, 0.01, recorders=NO_RECORDERS, losses={},
+        mappings={}, model_args=crosskd(3.0, 2.0)),
+    'configs/crosskd/crosskd_retinanet_r101-r50_2x_coco.py': row(
+        'CrossKD', CROSSKD, RETINA_R101_2X, 24, 0.01, recorders=NO_RECORDERS, losses={},
+        mappings={}, model_args=crosskd(None, 1.0)),
+    'configs/crosskd/crosskd-pkd_gfl_r101-r50_1x_coco.py': row(
+        'CrossKD', CROSSKD, GFL_R101_MS2X, 12, 0.01, model_args=crosskd(4.0, None),
+        **pkd(range(5), 6.0)),
+    # ---- PKD (mmrazor 1.x configs/distill/mmdet/pkd) ---------------------------------------
+    'configs/pkd/pkd_fpn_faster-rcnn_r101-r50_2x_coco.py': row(
+        'PKD', STD, FRCNN_R101_2X, 24, 0.02, **pkd(range(4), 6.0)),
+    'configs/pkd/pkd_fpn_retinanet_x101-r50_2x_coco.py': row(
+        'PKD', STD, RETINA_X101_1X, 24, 0.01, **pkd(range(4), 10.0)),
     'configs/mgd/mgd_fpn_retinanet_x101-r50_2x_coco.py': row(
         'MGD', STD, RETINA_X101_1X, 24, 0.01, inherit=ONE_STAGE_INHERIT,
         **mgd(range(5), 2e-5, 0.65)),

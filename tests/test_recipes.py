@@ -99,6 +99,9 @@ def test_config_resolves_to_its_recipe(path):
     got, want = resolved_recipe(cfg), expected_recipe(RECIPES[path])
     diffs = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
     assert not diffs, f'{path} differs from tests/recipes_expected.py: {diffs}'
+    # arguments of the algorithm itself (CrossKD's index and losses)
+    for key, value in (RECIPES[path].get('model_args') or {}).items():
+        assert _plain(cfg.model.get(key)) == _plain(value), (path, key, cfg.model.get(key))
     # the top-level teacher_ckpt (what README commands show) is the one the model loads
     assert cfg.teacher_ckpt == cfg.model.teacher_ckpt
     # the official-code switch each config states: explicit, or the loss's default

@@ -20,7 +20,8 @@ crosskd_retinanet_losses = dict(
     loss_reg_kd=None,
     loss_bbox_kd=dict(type='mmdet.GIoULoss', loss_weight=1.0))
 # No distiller losses: CrossKD alone.
-empty_distiller = dict(type='kd_mmdet.ConfigurableDistiller')
+empty_distiller = dict(type='kd_mmdet.ConfigurableDistiller', distill_losses=dict(),
+                       loss_forward_mappings=dict())
 # The toy pairs' heads: student 64 channels and 2 stacked convs, teacher 128 and 4. The
 # student's feature after its first conv enters the teacher's last (index 3), so one
 # student conv and the predictors stay trained by the detection loss alone, as in the

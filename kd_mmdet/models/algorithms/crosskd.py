@@ -343,8 +343,10 @@ class CrossKDDistill(SingleTeacherDistill):
     def loss(self, batch_inputs: Tensor,
              data_samples: Optional[List[Any]] = None) -> Dict[str, Tensor]:
         """Teacher (features, head), student loss, then the CrossKD terms."""
-        with self.distiller.teacher_recorders, torch.no_grad():
-            feats_T = self.teacher.extract_feat(batch_inputs)
+        # Recorders, no_grad and teacher_precision / teacher_channels_last as every
+        # teacher of SingleTeacherDistill; the head's outputs are cast to fp32 below.
+        with self.teacher_context(batch_inputs) as inputs_T:
+            feats_T = self.teacher.extract_feat(inputs_T)
             mid_T, cls_T, reg_T = self.teacher_head_forward(feats_T)
 
         head_S = self.student.bbox_head

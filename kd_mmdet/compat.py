@@ -39,6 +39,13 @@ Nothing here edits another package's installed files:
    differ or a CPU input is half precision; same-dtype fp32 (and CUDA fp16) calls are
    unchanged. Which boxes are kept is a comparison of IoUs and scores, so fp32 loses
    nothing.
+6. bf16 autocast on CPUs: torch 2.14.1's oneDNN convolution backward returns NaN
+   gradients, at random, for a 1×1 input map with stride > 1 (measured: a 3×3, stride 2,
+   padding 1 conv of 256 channels gave non-finite gradients in 245 of 1,000 calls with
+   2 threads, 2 of 400 with 1; never with fp32 inputs). FPNs meet exactly that on small
+   images: P6/P7 of a 64–128 px input are 1×1. :func:`install_tiny_conv_fp32_fix` runs
+   such convolutions (only under CPU autocast, only when the input's height or width is
+   1 and a stride exceeds 1) in fp32; every other convolution is untouched.
 """
 import contextlib
 import importlib.abc
@@ -251,9 +258,32 @@ def install_nms_dtype_fix() -> None:
     op._kd_mmdet_fp32 = True
 
 
+# --- 6. bf16 convolutions of 1×1 maps on CPUs ----------------------------------------
+def install_tiny_conv_fp32_fix() -> None:
+    """Run CPU-autocast convolutions of a 1-pixel-high or -wide input with stride > 1 in
+    fp32 (see the module docstring). Idempotent."""
+    import torch
+    from torch import nn
+    if getattr(nn.Conv2d, '_kd_mmdet_tiny_fp32', False):
+        return
+    original = nn.Conv2d._conv_forward
+
+    def _conv_forward(self, input, weight, bias):
+        if (input.device.type == 'cpu' and min(input.shape[-2:]) == 1
+                and max(self.stride) > 1 and torch.is_autocast_enabled('cpu')):
+            with torch.autocast('cpu', enabled=False):
+                return original(self, input.float(), weight.float(),
+                                None if bias is None else bias.float())
+        return original(self, input, weight, bias)
+
+    nn.Conv2d._conv_forward = _conv_forward
+    nn.Conv2d._kd_mmdet_tiny_fp32 = True
+
+
 def apply_all() -> None:
     """Everything ``import kd_mmdet`` applies."""
     install_mmrazor_import_fix()
     allow_mmengine_checkpoints()
     install_safe_checkpoint_loader()
     install_nms_dtype_fix()
+    install_tiny_conv_fp32_fix()

@@ -341,8 +341,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             else:
                 cmd = train_command(run, osp.join(root, run.name), args.launcher, args.gpus,
                                     args.partition)
-            print(f'# {run.role} {run.method}: {run.student}'
-                  + (f' <- {run.teacher}' if run.teacher else ''))
+            student = display_name(plan, run.student, args.toy)
+            if run.role == 'row':
+                print(f'# {run.method}: {display_name(plan, run.teacher, args.toy)} -> {student}')
+            else:
+                print(f'# {run.role}: {student}' + (' alone' if run.role == 'baseline' else ''))
             print(cmd)
         return 0
     if args.status:

@@ -190,9 +190,9 @@ def loss_cases(height: int, width: int) -> Dict[str, LossCase]:
     import torch
     from mmdet.models.losses import KnowledgeDistillationKLDivLoss
     from mmrazor.models.losses import ChannelWiseDivergence, DKDLoss as RazorDKD, \
-        KLDivergence, MGDLoss as RazorMGD
+        KLDivergence, MGDLoss as RazorMGD, PKDLoss as RazorPKD
 
-    from kd_mmdet.models.losses import CWDLoss, DKDLoss, KDLoss, LDLoss, MGDLoss
+    from kd_mmdet.models.losses import CWDLoss, DKDLoss, KDLoss, LDLoss, MGDLoss, PKDLoss
 
     shapes = fpn_shapes(height, width)
     levels = len(shapes)
@@ -214,6 +214,11 @@ def loss_cases(height: int, width: int) -> Dict[str, LossCase]:
         'mgd', fpn_text, lambda: _feature_pairs(shapes), per_level(mgd_ours),
         per_level(mgd_ref), tuple(f'S{i}' for i in range(levels)),
         'kd_mmdet.MGDLoss', 'mmrazor MGDLoss', 'alpha 2e-5; inputs = generator outputs')
+    pkd_ours, pkd_ref = PKDLoss(loss_weight=6.0), RazorPKD(loss_weight=6.0)
+    cases['pkd'] = LossCase(
+        'pkd', fpn_text, lambda: _feature_pairs(shapes), per_level(pkd_ours),
+        per_level(pkd_ref), tuple(f'S{i}' for i in range(levels)),
+        'kd_mmdet.PKDLoss', 'mmrazor PKDLoss', 'weight 6 per level (Faster R-CNN, CrossKD+PKD)')
 
     # LD on every location of P3-P7 (4 edges each, reg_max 16 -> 17 bins): the region
     # VLR may cover; LDHead weights each edge by the max class score, avg_factor 4.
@@ -532,7 +537,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--part', nargs='+', choices=['losses', 'steps'],
                         default=['losses', 'steps'])
     parser.add_argument('--losses', nargs='+', help='loss comparisons (default: all): cwd, '
-                        'mgd, ld, kd_roi, kd_in1k, dkd_roi, dkd_in1k')
+                        'mgd, pkd, ld, kd_roi, kd_in1k, dkd_roi, dkd_in1k')
     parser.add_argument('--methods', nargs='+', help='method runs of benchmarks/quality.py '
                         '(default: all)')
     parser.add_argument('--input-size', type=int, nargs=2, metavar=('H', 'W'),

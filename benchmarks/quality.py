@@ -9,7 +9,8 @@ Detection (box mAP on the digits detection set): the teacher of each pair is tra
 once and cached; then, for every seed, the student alone (the baseline) and the student
 with each method, on the pair the method is meant for, on the same data and schedule;
 where a peer implements the same method (mmrazor's ``ChannelWiseDivergence``,
-``MGDLoss`` + ``MGDConnector``, mmdet's ``LDHead``) the peer runs on the same pair too.
+``MGDLoss`` + ``MGDConnector``, ``PKDLoss``, mmdet's ``LDHead``) the peer runs on the
+same pair too.
 Classification (top-1 on the digits classification set) works the same way from the
 ``CLS_RUNS`` table; a config that does not exist yet is listed as missing.
 
@@ -96,6 +97,10 @@ DET_RUNS: List[Run] = [
     Run('ld_main_mmdet', 'configs/ld/ld-mmdet_gfl_digits.py', 'gfl', 'LD (main)', 'mmdet',
         peer_of='ld_main'),
     Run('ld_full', 'configs/ld/ld_gfl_digits.py', 'gfl', 'LD (main+VLR+KD)'),
+    Run('crosskd', 'configs/crosskd/crosskd_gfl_digits.py', 'gfl', 'CrossKD'),
+    Run('pkd', 'configs/pkd/pkd_fpn_gfl_digits.py', 'gfl', 'PKD (FPN)'),
+    Run('pkd_mmrazor', 'benchmarks/configs/pkd_fpn_gfl_digits_mmrazor.py', 'gfl', 'PKD (FPN)',
+        'mmrazor', peer_of='pkd'),
     Run('dkd_roi', 'configs/dkd/dkd_faster-rcnn_digits.py', 'frcnn', 'DKD (RoI logits)'),
 ]
 

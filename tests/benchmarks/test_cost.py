@@ -65,7 +65,7 @@ def test_median_times_orders_and_repeats():
 def test_every_loss_pair_agrees_with_its_reference():
     """Ours and the reference on the same tensors: same loss and same gradient."""
     cases = cost.loss_cases(64, 96)
-    assert set(cases) == {'cwd', 'mgd', 'ld', 'kd_roi', 'kd_in1k', 'dkd_roi', 'dkd_in1k'}
+    assert set(cases) == {'cwd', 'mgd', 'pkd', 'ld', 'kd_roi', 'kd_in1k', 'dkd_roi', 'dkd_in1k'}
     for name, case in cases.items():
         values = cost.compare_values(case)
         assert values['value_diff'] <= 1e-5 * max(abs(values['ref']), 1.0), name

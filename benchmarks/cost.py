@@ -4,6 +4,7 @@
     python benchmarks/cost.py --quick               # smaller shapes, fewer repeats
     python benchmarks/cost.py --part losses --losses cwd mgd
     python benchmarks/cost.py --part steps --methods cwd_fpn dkd_roi
+    python benchmarks/cost.py --part precision      # fp32 vs bf16 teacher vs full bf16 AMP
 
 **losses**: forward + backward of our loss module and of the reference implementation on
 the same tensors, at COCO-like shapes (batch 2, 256 channels, P3–P7 of an 800×1333 input
@@ -26,6 +27,11 @@ detector's or classifier's own forward, without losses), interleaved in one proc
 The ratio is ``distill / (student + teacher forward)``: what distillation costs beyond the
 two forwards it cannot avoid. Peak RSS of training steps of the distillation model and of
 the student alone, each in a fresh process. Teachers are randomly initialised (same cost).
+
+**precision**: for the toy GFL (CWD) and Faster R-CNN (DKD) pairs, training steps and the
+teacher's forward in four settings, interleaved in one process: fp32; a bf16 teacher
+(``teacher_precision='bf16'``); a bf16 channels_last teacher; and full bf16 AMP (that
+teacher plus ``kd_mmdet.AutocastOptimWrapper``); peak RSS of each in a fresh process.
 """
 import argparse
 import gc
@@ -40,7 +46,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
@@ -358,9 +364,10 @@ def fake_batch(task: str, img_size: int, batch: int, seed: int = 0) -> dict:
     return dict(inputs=inputs, data_samples=samples)
 
 
-def build_model(config: str):
+def build_model(config: str, **model_options):
     """``(cfg, model)`` of a config path relative to the repository root, initialised;
-    a teacher checkpoint is not loaded (random weights cost the same)."""
+    a teacher checkpoint is not loaded (random weights cost the same). ``model_options``
+    update the model config (e.g. ``teacher_precision='bf16'``)."""
     import kd_mmdet  # noqa: F401  registers kd_mmdet and applies kd_mmdet.compat
     from mmengine.config import Config
     from mmengine.logging import MMLogger
@@ -368,6 +375,7 @@ def build_model(config: str):
     cfg = Config.fromfile(osp.join(REPO, config))
     if 'teacher_ckpt' in cfg.model:
         cfg.model.teacher_ckpt = None
+    cfg.model.update(model_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     model = MODELS.build(cfg.model)
     logger = MMLogger.get_current_instance()
@@ -386,11 +394,15 @@ def make_optim(model, cfg):
     return build_optim_wrapper(model, cfg.optim_wrapper)
 
 
-def step_fns(config: str, task: str, img_size: int, batch: int):
+def step_fns(config: str, task: str, img_size: int, batch: int,
+             model_options: Optional[dict] = None, wrapper: Optional[str] = None):
     """``(step, model)``: ``step()`` is one Runner training step of the config's model
-    (preprocessing, loss, backward, optimizer step) on the fixed batch."""
-    cfg, model = build_model(config)
+    (preprocessing, loss, backward, optimizer step) on the fixed batch. ``model_options``
+    update the model config, ``wrapper`` replaces the optimizer wrapper's type."""
+    cfg, model = build_model(config, **(model_options or {}))
     model.train()
+    if wrapper:
+        cfg.optim_wrapper.type = wrapper
     optim = make_optim(model, cfg)
     data = fake_batch(task, img_size, batch)
     return (lambda: model.train_step(data, optim)), model
@@ -476,6 +488,82 @@ def bench_steps(names: Sequence[str], img_size: int, cls_img_size: int, steps: i
     return rows
 
 
+# ---- part 3: precision --------------------------------------------------------------
+#: Settings of the precision comparison: model options and the optimizer wrapper type.
+PRECISION_SETTINGS: Dict[str, Tuple[dict, str]] = {
+    'fp32': (dict(teacher_precision='fp32'), 'OptimWrapper'),
+    'bf16 teacher': (dict(teacher_precision='bf16'), 'OptimWrapper'),
+    'bf16 teacher + channels_last': (dict(teacher_precision='bf16',
+                                          teacher_channels_last=True), 'OptimWrapper'),
+    'full bf16 AMP': (dict(teacher_precision='bf16', teacher_channels_last=True),
+                      'kd_mmdet.AutocastOptimWrapper'),
+}
+PRECISION_METHODS = ('cwd_fpn', 'dkd_roi')  # the toy GFL and Faster R-CNN pairs
+
+
+def precision_fns(name: str, setting: str, img_size: int, batch: int):
+    """``(step, teacher_forward)`` of one method run in one precision setting: a training
+    step of the distillation model, and its teacher's forward as the step runs it
+    (``teacher_context``: records, no_grad, autocast, channels_last; ``extract_feat``)."""
+    from benchmarks.quality import PAIRS, runs_by_name
+    run = runs_by_name()[name]
+    options, wrapper = PRECISION_SETTINGS[setting]
+    step, model = step_fns(run.config, PAIRS[run.pair].task, img_size, batch, options,
+                           wrapper)
+    inputs = model.data_preprocessor(fake_batch(PAIRS[run.pair].task, img_size, batch),
+                                     True)['inputs']
+
+    def teacher_forward():
+        with model.teacher_context(inputs) as x:
+            model.teacher.extract_feat(x)
+    return step, teacher_forward
+
+
+def child_precision_time(name: str, img_size: int, batch: int, steps: int,
+                         warmup: int) -> dict:
+    """In a fresh process: every setting's step and teacher forward, interleaved."""
+    fns = {setting: precision_fns(name, setting, img_size, batch)
+           for setting in PRECISION_SETTINGS}
+    flat = [fn for pair in fns.values() for fn in pair]
+    times = median_times(flat, steps, warmup)
+    return {setting: dict(time_step=times[2 * i], time_teacher=times[2 * i + 1])
+            for i, setting in enumerate(fns)}
+
+
+def child_precision_memory(name: str, setting: str, img_size: int, batch: int,
+                           warmup: int) -> dict:
+    """In a fresh process: peak RSS of training steps in one setting."""
+    step, _ = precision_fns(name, setting, img_size, batch)
+    base, peak = step_peak_rss(step, warmup)
+    return dict(peak_mb=peak, base_mb=base)
+
+
+def bench_precision(names: Sequence[str], img_size: int, batch: int, steps: int,
+                    warmup: int, threads: int) -> List[dict]:
+    from benchmarks.quality import PAIRS, runs_by_name
+    rows = []
+    for name in names:
+        run = runs_by_name()[name]
+        print(f'[cost] precision {name}: {run.config}', file=sys.stderr, flush=True)
+        times = run_child(['--child-precision-time', name, '--img-size', str(img_size),
+                           '--batch', str(batch), '--steps', str(steps),
+                           '--warmup', str(warmup)], threads)
+        ref = times['fp32']['time_step']
+        for setting in PRECISION_SETTINGS:
+            mem = run_child(['--child-precision-memory', name, setting, '--img-size',
+                             str(img_size), '--batch', str(batch), '--warmup',
+                             str(warmup)], threads)
+            rows.append(dict(times[setting], **mem, name=name, method=run.method,
+                             pair=PAIRS[run.pair].label, setting=setting,
+                             batch=f'{batch} × {img_size} px',
+                             step_vs_fp32=times[setting]['time_step'] / ref))
+    return rows
+
+
+#: Targets of the precision comparison: step time relative to fp32.
+PRECISION_TARGETS = {'bf16 teacher + channels_last': 0.75, 'full bf16 AMP': 0.6}
+
+
 # ---- report -------------------------------------------------------------------------
 def fmt_ms(seconds: float) -> str:
     return f'{1000 * seconds:.1f}'
@@ -513,8 +601,25 @@ def step_table(rows: List[dict]) -> str:
     return to_markdown(header, body)
 
 
-def verdicts(loss_rows: List[dict], step_rows: List[dict]) -> List[str]:
+def precision_table(rows: List[dict]) -> str:
+    from benchmarks.quality import to_markdown
+    header = ['method', 'pair', 'batch', 'setting', 'teacher fwd ms', 'step ms',
+              'step vs fp32', 'peak RSS MiB']
+    body = [[f'{r["method"]} ({r["name"]})', r['pair'], r['batch'], r['setting'],
+             fmt_ms(r['time_teacher']), fmt_ms(r['time_step']), f'{r["step_vs_fp32"]:.2f}×',
+             f'{r["peak_mb"]:.0f}'] for r in rows]
+    return to_markdown(header, body)
+
+
+def verdicts(loss_rows: List[dict], step_rows: List[dict],
+             precision_rows: Sequence[dict] = ()) -> List[str]:
     out = []
+    for r in precision_rows:
+        target = PRECISION_TARGETS.get(r['setting'])
+        if target is not None:
+            out.append(f'{r["name"]} {r["setting"]}: step {r["step_vs_fp32"]:.2f}× of fp32 '
+                       f'(target ≤ {target}: '
+                       f'{"met" if r["step_vs_fp32"] <= target else "MISSED"})')
     for r in loss_rows:
         speed = 'met' if r['speedup'] >= 1.0 else 'MISSED'
         mem = 'met' if r['mem_ours'] <= r['mem_ref'] else 'MISSED'
@@ -534,8 +639,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--quick', action='store_true',
                         help='input 200×333 for the losses, 3 repeats / steps, a few '
                         'methods (cwd_fpn, ld_main, kd)')
-    parser.add_argument('--part', nargs='+', choices=['losses', 'steps'],
-                        default=['losses', 'steps'])
+    parser.add_argument('--part', nargs='+', choices=['losses', 'steps', 'precision'],
+                        default=['losses', 'steps', 'precision'])
     parser.add_argument('--losses', nargs='+', help='loss comparisons (default: all): cwd, '
                         'mgd, pkd, ld, kd_roi, kd_in1k, dkd_roi, dkd_in1k')
     parser.add_argument('--methods', nargs='+', help='method runs of benchmarks/quality.py '
@@ -554,6 +659,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--child-loss', nargs=2, help=argparse.SUPPRESS)
     parser.add_argument('--child-step', help=argparse.SUPPRESS)
     parser.add_argument('--child-student', help=argparse.SUPPRESS)
+    parser.add_argument('--child-precision-time', help=argparse.SUPPRESS)
+    parser.add_argument('--child-precision-memory', nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument('--precision-methods', nargs='+', default=list(PRECISION_METHODS),
+                        help='method runs of the precision comparison (default: '
+                        f'{" ".join(PRECISION_METHODS)})')
     args = parser.parse_args(argv)
     args.input_size = args.input_size or ((200, 333) if args.quick else (800, 1333))
     args.repeats = args.repeats or (3 if args.quick else 20)
@@ -574,6 +684,14 @@ def main(argv=None) -> int:
         print(json.dumps(child_step(args.child_step, args.img_size, args.batch, args.steps,
                                     args.warmup)))
         return 0
+    if args.child_precision_time:
+        print(json.dumps(child_precision_time(args.child_precision_time, args.img_size,
+                                              args.batch, args.steps, args.warmup)))
+        return 0
+    if args.child_precision_memory:
+        print(json.dumps(child_precision_memory(*args.child_precision_memory, args.img_size,
+                                                args.batch, args.warmup)))
+        return 0
     if args.child_student:
         print(json.dumps(child_student_memory(args.child_student, args.img_size, args.batch,
                                               args.warmup)))
@@ -581,7 +699,7 @@ def main(argv=None) -> int:
 
     import platform
     from benchmarks.quality import runs_by_name
-    loss_rows, step_rows = [], []
+    loss_rows, step_rows, precision_rows = [], [], []
     start = time.time()
     if 'losses' in args.part:
         names = args.losses or list(loss_cases(h, w))
@@ -590,6 +708,9 @@ def main(argv=None) -> int:
         default = ['cwd_fpn', 'ld_main', 'kd'] if args.quick else list(runs_by_name())
         step_rows = bench_steps(args.methods or default, args.img_size, args.cls_img_size,
                                 args.steps, args.warmup, args.threads)
+    if 'precision' in args.part:
+        precision_rows = bench_precision(args.precision_methods, args.img_size, args.batch,
+                                         args.steps, args.warmup, args.threads)
     command = ' '.join(['python benchmarks/cost.py'] + list(sys.argv[1:] if argv is None
                                                           else argv))
     parts = [f'# Cost benchmark ({time.strftime("%Y-%m-%d")})', '',
@@ -602,11 +723,16 @@ def main(argv=None) -> int:
                   loss_table(loss_rows)]
     if step_rows:
         parts += ['', f'## Training steps (median of {args.steps})', '', step_table(step_rows)]
-    parts += ['', '## Targets', ''] + [f'- {v}' for v in verdicts(loss_rows, step_rows)]
+    if precision_rows:
+        parts += ['', f'## Precision (median of {args.steps} steps; teacher forward as the '
+                  'step runs it)', '', precision_table(precision_rows)]
+    parts += ['', '## Targets', ''] + [f'- {v}' for v in verdicts(loss_rows, step_rows,
+                                                                  precision_rows)]
     print('\n'.join(parts))
     if args.out_json:
         with open(args.out_json, 'w') as f:
-            json.dump(dict(losses=loss_rows, steps=step_rows, args=vars(args)), f, indent=1)
+            json.dump(dict(losses=loss_rows, steps=step_rows, precision=precision_rows,
+                           args=vars(args)), f, indent=1)
     return 0
 
 

@@ -17,7 +17,14 @@ Classification (top-1 on the digits classification set) works the same way from 
 Every run is ``python tools/train.py CONFIG --epochs E --work-dir W --cfg-options ...`` in
 a subprocess, one at a time, with ``OMP_NUM_THREADS=--threads``; a run whose final
 checkpoint exists is not repeated, so an interrupted benchmark resumes where it stopped.
-Work dirs: ``<work-root>/teachers/<name>`` and ``<work-root>/<seed>/<name>``. The report
+Work dirs: ``<work-root>/teachers/<name>`` and ``<work-root>/<seed>/<name>``.
+
+``--precisions`` trains every student run (baselines and methods) once per precision, on
+the same teacher and seeds: ``fp32``; ``bf16t``, a bf16 channels_last teacher
+(``teacher_precision``, ``teacher_channels_last``); ``amp``, that teacher plus the whole
+step under ``kd_mmdet.AutocastOptimWrapper`` (bf16 autocast). Runs other than fp32 get
+the work dir ``<seed>/<name>@<precision>`` and a table comparing each precision with fp32
+per seed. The report
 (per-method table, reproduction tables, targets, commands) is printed and written to
 ``<work-root>/report.md``, the raw numbers to ``<work-root>/results.json``.
 """
@@ -125,6 +132,30 @@ CLS_RUNS: List[Run] = [Run(name, cfg, 'cls', label, impl, peer)
 def runs_by_name() -> Dict[str, Run]:
     """Every method run (detection and classification) by its name."""
     return {r.name: r for r in DET_RUNS + CLS_RUNS}
+
+
+# --precisions: the --cfg-options of each precision, for distillation runs (the teacher
+# options) and for student baselines (the optimizer wrapper only). fp32 states its options
+# too, so that it stays fp32 whatever a config's default is.
+PRECISIONS: Dict[str, Tuple[List[str], List[str]]] = {
+    'fp32': (['model.teacher_precision=fp32', 'model.teacher_channels_last=False'],
+             ['optim_wrapper.type=OptimWrapper']),
+    'bf16t': (['model.teacher_precision=bf16', 'model.teacher_channels_last=True'],
+              ['optim_wrapper.type=OptimWrapper']),
+    'amp': (['model.teacher_precision=bf16', 'model.teacher_channels_last=True'],
+            ['optim_wrapper.type=kd_mmdet.AutocastOptimWrapper']),
+}
+
+
+def precision_options(precision: str, distill: bool) -> List[str]:
+    """``--cfg-options`` of a student run in ``precision`` (see ``PRECISIONS``)."""
+    teacher, step = PRECISIONS[precision]
+    return (teacher if distill else []) + step
+
+
+def variant(name: str, precision: str) -> str:
+    """Work-dir and table name of a run in ``precision`` (fp32 keeps the plain name)."""
+    return name if precision == 'fp32' else f'{name}@{precision}'
 
 
 # Methods of the --quick smoke run (with their peers).
@@ -284,8 +315,10 @@ def summarize(results: List[dict], pair: Pair) -> Tuple[List[List[str]], List[st
 
     teacher = [r['value'] for r in results if r['role'] == 'teacher' and r['value'] is not None]
     teacher_val = teacher[0] if teacher else None
-    base_name = pair.baseline.name
-    base_mean, _ = mean_spread([r['value'] for r in of(base_name)])
+    def base_mean_of(precision):
+        return mean_spread([r['value'] for r in of(variant(pair.baseline.name, precision))])[0]
+
+    base_mean = base_mean_of('fp32')
     names = []
     for r in results:
         if r['name'] not in names:
@@ -300,10 +333,14 @@ def summarize(results: List[dict], pair: Pair) -> Tuple[List[List[str]], List[st
         walls = [r['wall'] for r in runs if r['wall'] is not None]
         wall = f'{sum(walls) / len(walls) / 60:.1f} min' if walls else MISSING
         is_method = first['role'] == 'method'
-        delta = (mean - base_mean) if is_method and None not in (mean, base_mean) else None
-        gap = gap_closed(mean, base_mean, teacher_val) if is_method else None
+        precision = first.get('precision', 'fp32')
+        base = base_mean_of(precision)
+        delta = (mean - base) if is_method and None not in (mean, base) else None
+        gap = gap_closed(mean, base, teacher_val) if is_method else None
         impl = first['impl'] if first['impl'] == 'kd_mmdet' else f"{first['impl']} (peer)"
         label = first['method'] if is_method else first['role']
+        if precision != 'fp32':
+            label += f' @{precision}'
         score = (fmt_num(first['value']) + ' (1)' if first['role'] == 'teacher'
                  and first['value'] is not None else fmt_mean(values))
         if first.get('status'):
@@ -313,7 +350,8 @@ def summarize(results: List[dict], pair: Pair) -> Tuple[List[List[str]], List[st
                      MISSING if gap is None else f'{gap:.0f} %', str(first['epochs']), wall])
 
     verdicts = []
-    ours = [n for n in names if of(n)[0]['role'] == 'method' and of(n)[0]['impl'] == 'kd_mmdet']
+    ours = [n for n in names if of(n)[0]['role'] == 'method' and of(n)[0]['impl'] == 'kd_mmdet'
+            and of(n)[0].get('precision', 'fp32') == 'fp32']
     for name in ours:
         mean = means[name]
         if mean is None or base_mean is None:
@@ -502,7 +540,8 @@ class Bench:
         return out
 
     def train(self, run: Run, work_dir: str, teacher: bool, seed: int,
-              teacher_ckpt: Optional[str], data_root: str) -> dict:
+              teacher_ckpt: Optional[str], data_root: str,
+              extra: Sequence[str] = ()) -> dict:
         """Train one run unless its final checkpoint exists; its result dict."""
         task = PAIRS[run.pair].task
         epochs = self.settings.epochs_of(run, teacher)
@@ -516,7 +555,7 @@ class Bench:
             print(f'[quality] {run.name}: missing ({run.config} does not exist)')
             return result
         options = config_options(run.config, self.settings, data_root, task, teacher_ckpt,
-                                 seed)
+                                 seed) + list(extra)
         cmd = train_command(run, work_dir, epochs, options)
         result['command'] = self.shell(cmd)
         done = osp.isfile(final_checkpoint(work_dir, epochs))
@@ -570,17 +609,63 @@ class Bench:
                 continue
             data_root = self.make_data(pair.task)
             t_work = osp.join(self.root, 'teachers', pair.teacher.name)
-            t_res = self.train(pair.teacher, t_work, True, seeds[0], None, data_root)
-            results.append(dict(t_res, pair=pair_key))
+            t_res = self.train(pair.teacher, t_work, True, seeds[0], None, data_root,
+                               precision_options('fp32', False))
+            results.append(dict(t_res, pair=pair_key, precision='fp32'))
             t_ckpt = final_checkpoint(t_work, t_res['epochs'])
             for seed in seeds:
-                for run in [pair.baseline] + [r for r in runs if r.pair == pair_key]:
-                    work = osp.join(self.root, str(seed), run.name)
-                    needs_teacher = run is not pair.baseline
-                    res = self.train(run, work, False, seed,
-                                     t_ckpt if needs_teacher else None, data_root)
-                    results.append(dict(res, pair=pair_key))
+                for precision in self.args.precisions:
+                    for run in [pair.baseline] + [r for r in runs if r.pair == pair_key]:
+                        if run.impl != 'kd_mmdet' and precision != 'fp32':
+                            continue  # peers know no teacher_precision
+                        name = variant(run.name, precision)
+                        work = osp.join(self.root, str(seed), name)
+                        needs_teacher = run is not pair.baseline
+                        res = self.train(run, work, False, seed,
+                                         t_ckpt if needs_teacher else None, data_root,
+                                         precision_options(precision, needs_teacher and
+                                                           run.impl == 'kd_mmdet'))
+                        results.append(dict(res, pair=pair_key, name=name,
+                                            precision=precision))
         return results
+
+
+def precision_rows(results: List[dict]) -> Tuple[List[List[str]], List[str]]:
+    """Rows of run | precision | score | fp32 score | Δ (mean of per-seed differences)
+    | fp32 seed sd, and one verdict per run and precision: the mean difference within
+    the larger seed sd of the two ("equal within the seed spread")."""
+    by_key: Dict[Tuple[str, str, int], float] = {}
+    for r in results:
+        if r['role'] != 'teacher' and r['value'] is not None:
+            base_name = r['name'].split('@')[0]
+            by_key[(base_name, r.get('precision', 'fp32'), r['seed'])] = r['value']
+    rows, verdicts = [], []
+    names: List[str] = []
+    for name, _, _ in by_key:
+        if name not in names:
+            names.append(name)
+    precisions = [p for p in PRECISIONS if p != 'fp32']
+    for name in names:
+        for p in precisions:
+            seeds = sorted(s for (n, q, s) in by_key if n == name and q == p
+                           and (name, 'fp32', s) in by_key)
+            if not seeds:
+                continue
+            low = [by_key[(name, p, s)] for s in seeds]
+            ref = [by_key[(name, 'fp32', s)] for s in seeds]
+            diff = statistics.mean(a - b for a, b in zip(low, ref))
+            sd = max(mean_spread(low)[1] or 0.0, mean_spread(ref)[1] or 0.0)
+            rows.append([name, p, fmt_mean(low), fmt_mean(ref), f'{diff:+.2f}',
+                         fmt_num(sd if len(seeds) > 1 else None, '{:.2f}'), str(len(seeds))])
+            if len(seeds) > 1:
+                verdicts.append(f'{name} @{p}: {diff:+.2f} vs fp32, seed sd {sd:.2f} — '
+                                f'equal within the seed spread '
+                                f'{"met" if abs(diff) <= sd else "MISSED"}')
+    return rows, verdicts
+
+
+PRECISION_HEADER = ['run', 'precision', 'score', 'fp32 score', 'Δ vs fp32 (per seed)',
+                    'larger seed sd', 'seeds']
 
 
 def repro_tables(results: List[dict], seeds: Sequence[int]) -> List[str]:
@@ -629,6 +714,11 @@ def report(results: List[dict], settings: Settings, args: argparse.Namespace,
             'Classification (digits, top-1 %)'
         parts += ['', f'## {title}', '', to_markdown(header, rows)]
         verdicts_all += verdicts
+    p_rows, p_verdicts = precision_rows(results)
+    if p_rows:
+        parts += ['', '## Precision (same teacher and seeds as fp32)', '',
+                  to_markdown(PRECISION_HEADER, p_rows)]
+        verdicts_all += p_verdicts
     if verdicts_all:
         parts += ['', '## Targets', ''] + [f'- {v}' for v in verdicts_all]
     tables = repro_tables(results, args.seeds)
@@ -666,6 +756,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cls-num-val', type=int, help='classification val images (1000)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value options for every run')
+    parser.add_argument('--precisions', nargs='+', choices=list(PRECISIONS),
+                        default=['fp32'], help='train every student run in each: fp32, '
+                        'bf16t (bf16 channels_last teacher), amp (bf16t plus bf16 autocast '
+                        'of the whole step); default fp32')
     parser.add_argument('--threads', type=int, default=2, help='OMP_NUM_THREADS of each run')
     parser.add_argument('--work-root', help='default work_dirs/bench (work_dirs/bench_quick '
                         'with --quick)')

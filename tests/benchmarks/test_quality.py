@@ -284,3 +284,42 @@ def test_classification_peers_give_our_loss_values(peer_path, ours_path, loss_na
     args = (s, t) if loss_name == 'loss_kd' else (s, t, torch.randint(0, 10, (16,),
                                                                       generator=gen))
     torch.testing.assert_close(peer_loss(*args), our_loss(*args))
+
+
+def test_precision_options_set_teacher_and_step_explicitly():
+    """Every precision names its teacher options for distillation runs and its optimizer
+    wrapper for all runs (fp32 too, so a config default cannot change it); peers and
+    baselines get no teacher option."""
+    assert quality.precision_options('fp32', False) == ['optim_wrapper.type=OptimWrapper']
+    amp = quality.precision_options('amp', True)
+    assert 'model.teacher_precision=bf16' in amp and 'model.teacher_channels_last=True' in amp
+    assert amp[-1] == 'optim_wrapper.type=kd_mmdet.AutocastOptimWrapper'
+    assert 'model.teacher_precision=fp32' in quality.precision_options('fp32', True)
+    assert quality.variant('cwd_fpn', 'fp32') == 'cwd_fpn'
+    assert quality.variant('cwd_fpn', 'amp') == 'cwd_fpn@amp'
+
+
+def test_precision_rows_compare_each_seed_with_fp32():
+    """Δ is the mean of per-seed differences to the fp32 run; the verdict compares it with
+    the larger seed sd; a variant's Δ vs baseline uses the baseline of its precision."""
+    results = [result('gfl_teacher', 'teacher', 0, 40.0),
+               result('gfl_student', 'baseline', 0, 20.0),
+               result('gfl_student', 'baseline', 1, 22.0),
+               result('cwd_fpn', 'method', 0, 30.0, method='CWD'),
+               result('cwd_fpn', 'method', 1, 32.0, method='CWD'),
+               dict(result('gfl_student@amp', 'baseline', 0, 21.0), precision='amp'),
+               dict(result('gfl_student@amp', 'baseline', 1, 21.0), precision='amp'),
+               dict(result('cwd_fpn@amp', 'method', 0, 30.5, method='CWD'), precision='amp'),
+               dict(result('cwd_fpn@amp', 'method', 1, 35.5, method='CWD'), precision='amp')]
+    rows, verdicts = quality.precision_rows(results)
+    cwd = [r for r in rows if r[0] == 'cwd_fpn'][0]
+    assert cwd[1] == 'amp' and cwd[4] == '+2.00'              # (0.5 + 3.5) / 2
+    sd = statistics.stdev([30.5, 35.5])                        # larger than fp32's 1.41
+    assert cwd[5] == f'{sd:.2f}'
+    assert f'cwd_fpn @amp: +2.00 vs fp32, seed sd {sd:.2f} — equal within the seed ' \
+           'spread met' in verdicts
+    base = [r for r in rows if r[0] == 'gfl_student'][0]
+    assert base[4] == '+0.00'
+    table, _ = quality.summarize(results, PAIRS['gfl'])
+    amp_row = [r for r in table if r[0] == 'CWD @amp'][0]
+    assert amp_row[4] == '+12.0'                               # 33 - 21, the amp baseline

@@ -1,9 +1,12 @@
+import contextlib
 import copy
+import logging
 import os.path as osp
 
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmrazor.registry import MODELS
 
@@ -128,11 +131,70 @@ def test_missing_connector_fails_at_build_with_both_shapes():
         MODELS.build(without_connectors(algorithm_cfg()))
 
 
+@contextlib.contextmanager
+def captured_log():
+    """The messages MMLogger's current instance logs inside the block."""
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+
+
+def messages(records, level):
+    return [r.getMessage() for r in records if r.levelno == level]
+
+
 def test_check_shapes_false_skips_the_dry_run():
-    """The opt-out builds the same mis-paired model (it would fail at its first step)."""
+    """The opt-out builds the mis-paired model without a dry run (nothing checked is
+    logged); its first training step then fails in the loss, on the shapes the dry run
+    would have named."""
     init_default_scope('mmrazor')
-    model = MODELS.build(without_connectors(algorithm_cfg(check_shapes=False)))
-    assert model.distiller.connectors is not None
+    with captured_log() as records:
+        model = MODELS.build(without_connectors(algorithm_cfg(check_shapes=False)))
+    assert not any('shapes checked' in m for m in messages(records, logging.INFO))
+    model.train()
+    with pytest.raises(ValueError, match=r'CWDLoss.*\(2, 64, 12, 12\).*\(2, 128, 12, 12\)'):
+        model(**toy_batch(model), mode='loss')
+
+
+@pytest.fixture(scope='module')
+def unchecked():
+    """The toy CWD model, built without the dry run."""
+    return build(check_shapes=False)
+
+
+@pytest.mark.parametrize('role', ['student', 'teacher'])
+def test_dry_run_forward_failure_warns_and_builds(role, unchecked, monkeypatch):
+    """A model whose tensor-mode forward raises is logged as unchecked (a warning that
+    names the role, the model and the error), the check returns without raising, no
+    shape is claimed checked, and modes and recorder buffers are restored. (That a
+    checked build logs what it checked is asserted for every toy config in
+    tests/test_configs.py.)"""
+    model = unchecked
+    model.train()
+    modes = [m.training for m in model.modules()]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError('no tensor mode here')
+
+    # BaseDetector.forward(mode='tensor') calls _forward.
+    monkeypatch.setattr(getattr(model, role), '_forward', broken)
+    with captured_log() as records:
+        model.check_distill_shapes()
+    warnings = messages(records, logging.WARNING)
+    assert warnings == [f"SingleTeacherDistill: shape check skipped: the {role} (GFL) fails "
+                        "a tensor-mode forward of a (1, 3, 64, 64) zero input "
+                        "(RuntimeError('no tensor mode here'))"]
+    assert not any('shapes checked' in m for m in messages(records, logging.INFO))
+    assert [m.training for m in model.modules()] == modes
+    recorders = [*model.distiller.student_recorders.recorders.values(),
+                 *model.distiller.teacher_recorders.recorders.values()]
+    assert all(r.data_buffer == [] for r in recorders)
 
 
 def test_wrong_connector_and_level_index_fail_at_build():

@@ -286,7 +286,6 @@ def test_student_exports_as_a_plain_mmdet_detector(tmp_path):
         b = model.student(out['data']['inputs'], mode='tensor')
     for x, y in zip(a[0] + a[1], b[0] + b[1]):
         assert torch.equal(x, y)
-    assert type(plain).__name__ == 'GFL' and not plain.bbox_head.cls_convs[0]._forward_hooks
 
 
 def test_different_widths_need_a_connector():

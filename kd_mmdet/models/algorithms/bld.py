@@ -25,6 +25,11 @@ stepping stones towards the student. The teacher's parameters stay frozen (its B
 in eval mode); gradients pass *through* its later stages into ``C_i`` and the student.
 Only the student is kept: the connectors are ``connectors.*`` keys, dropped by
 ``tools/export_student.py`` with the teacher.
+
+``teacher_precision`` / ``teacher_channels_last`` apply to the teacher's own forward
+(Y_T, under no_grad). The stepping stones run the teacher's later stages *with* gradients
+into the student: they are part of the student's step and follow its precision (fp32, or
+the AMP optim wrapper's autocast).
 """
 from typing import Dict, List, Optional, Sequence
 

@@ -264,21 +264,27 @@ def run_toy(plan: dict, root: str, settings: ToySettings, jobs: int = 1) -> List
     done = read_runs(runs, root)
     trained = []
 
-    def train(run: Run) -> None:
+    # Commands are built here, one at a time: mmengine's Config.fromfile is not safe to
+    # call from several threads at once; the threads only wait for their process.
+    commands = {}
+    for run in runs:
         epochs = settings.teacher_epochs if run.role == 'teacher' else settings.epochs
         if run_state(done[run.name], epochs) in ('finished', 'no mAP'):
             print(f'[plan] {run.name}: finished before, kept')
-            return
-        cmd = toy_command(run, root, settings, toy_teacher_ckpt(plan, run, root, settings))
+        else:
+            commands[run.name] = toy_command(run, root, settings,
+                                             toy_teacher_ckpt(plan, run, root, settings))
+
+    def train(run: Run) -> None:
         start = time.time()
-        _call(cmd, osp.join(root, f'{run.name}.log'), env)
+        _call(commands[run.name], osp.join(root, f'{run.name}.log'), env)
         trained.append(run.name)
-        print(f'[plan] {run.name}: {epochs} epochs in {time.time() - start:.0f} s')
+        print(f'[plan] {run.name}: trained in {time.time() - start:.0f} s')
 
     # Teachers and baselines do not depend on each other; the rows need the teachers.
     for stage in ([r for r in runs if r.role != 'row'], [r for r in runs if r.role == 'row']):
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            list(pool.map(train, stage))
+            list(pool.map(train, [r for r in stage if r.name in commands]))
     return trained
 
 

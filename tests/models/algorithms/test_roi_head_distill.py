@@ -45,13 +45,20 @@ def step():
     """One training step of the toy DKD config, with the recorded tensors kept."""
     model = build()
     model.train()
-    rois = []
+    rois, sampling = [], []
     model.student.roi_head.bbox_roi_extractor.register_forward_pre_hook(
         lambda m, args: rois.append(args[1].detach().clone()))
+    bbox_loss = model.student.roi_head.bbox_loss
+
+    def keep_sampling(x, sampling_results):  # the sampler's output the RoI head trains on
+        sampling.append(sampling_results)
+        return bbox_loss(x, sampling_results)
+
+    model.student.roi_head.bbox_loss = keep_sampling
     data = batch(model)
     losses = model(**data, mode='loss')
     d = model.distiller
-    return dict(model=model, data=data, losses=losses, rois=rois,
+    return dict(model=model, data=data, losses=losses, rois=rois, sampling=sampling,
                 logits_S=d.student_recorders.get_recorder('logits').get_record_data(data_idx=0),
                 logits_T=d.teacher_recorders.get_recorder('logits').get_record_data(data_idx=0),
                 labels=d.student_recorders.get_recorder('targets').get_record_data(data_idx=0))
@@ -76,6 +83,28 @@ def test_labels_are_the_sampled_labels_with_background(step):
     assert labels.shape == (logits.size(0),)
     assert labels.min() >= 0 and labels.max() <= num_classes
     assert (labels == num_classes).any() and (labels < num_classes).any()
+
+
+def test_labels_are_the_targets_of_the_same_sampling_row_by_row(step):
+    """Row r of the recorded labels is the class of RoI r: per image, the positives'
+    ground-truth labels (looked up from the assigned GT index) then background for the
+    negatives, in the order of the RoIs the logits were computed on; equal to
+    ``bbox_head.get_targets`` on the same sampling results. Recording another output of
+    get_targets (e.g. the label weights), or rows of another order, fails."""
+    from mmdet.structures.bbox import bbox2roi
+    model, results = step['model'], step['sampling'][0]  # the fixture's step
+    bbox_head = model.student.roi_head.bbox_head
+    num_classes = bbox_head.num_classes
+    gt_labels = [s.gt_instances.labels for s in step['data']['data_samples']]
+    expected = torch.cat([
+        torch.cat([gt[r.pos_assigned_gt_inds],
+                   torch.full((len(r.neg_priors), ), num_classes, dtype=torch.long)])
+        for r, gt in zip(results, gt_labels, strict=True)])
+    assert torch.equal(step['rois'][0], bbox2roi([r.priors for r in results]))
+    assert torch.equal(step['labels'], expected)
+    targets = bbox_head.get_targets(results, model.student.train_cfg.rcnn, concat=True)
+    assert torch.equal(step['labels'], targets[0])
+    assert 0 < (expected < num_classes).sum() < len(expected)  # positives and negatives
 
 
 def test_dkd_terms_equal_the_loss_on_recorded_logits(step):

@@ -52,13 +52,23 @@ def teacher_records(model, data):
     return losses, records
 
 
+_REFERENCE = {}
+
+
+def reference(cfg):
+    """``(data, records, model)`` of the plain fp32 teacher, built once per config."""
+    if cfg.filename not in _REFERENCE:
+        model = build(cfg)
+        data = batch(model)
+        _REFERENCE[cfg.filename] = (data, teacher_records(model, data)[1], model)
+    return _REFERENCE[cfg.filename]
+
+
 @pytest.mark.parametrize('cfg', [CWD, DKD], ids=['SingleTeacherDistill', 'RoIHeadDistill'])
 def test_bf16_teacher_records_reach_losses_in_fp32(cfg):
     """A bf16 teacher's records are fp32 and within bf16 rounding of the fp32 teacher's,
     but not equal to them (the teacher really ran in bf16); its weights are untouched."""
-    ref_model = build(cfg)
-    data = batch(ref_model)
-    _, ref = teacher_records(ref_model, data)
+    data, ref, _ = reference(cfg)
     model = build(cfg, teacher_precision='bf16')
     weights = {k: v.clone() for k, v in model.teacher.state_dict().items()}
     losses, records = teacher_records(model, data)
@@ -79,9 +89,7 @@ def test_bf16_teacher_records_reach_losses_in_fp32(cfg):
 def test_channels_last_teacher_gives_the_same_records(cfg):
     """channels_last changes strides only: the records equal the plain fp32 teacher's
     to float rounding, and the teacher's conv weights are channels_last."""
-    ref_model = build(cfg)
-    data = batch(ref_model)
-    _, ref = teacher_records(ref_model, data)
+    data, ref, ref_model = reference(cfg)
     model = build(cfg, teacher_channels_last=True)
     _, records = teacher_records(model, data)
     for got, want in zip(records, ref):

@@ -153,6 +153,12 @@ def precision_options(precision: str, distill: bool) -> List[str]:
     return (teacher if distill else []) + step
 
 
+def step_precision(precision: str) -> str:
+    """The precision a student baseline runs in: only the step's options apply to it, so
+    ``bf16t``'s baseline is fp32's."""
+    return precision if PRECISIONS[precision][1] != PRECISIONS['fp32'][1] else 'fp32'
+
+
 def variant(name: str, precision: str) -> str:
     """Work-dir and table name of a run in ``precision`` (fp32 keeps the plain name)."""
     return name if precision == 'fp32' else f'{name}@{precision}'
@@ -316,7 +322,8 @@ def summarize(results: List[dict], pair: Pair) -> Tuple[List[List[str]], List[st
     teacher = [r['value'] for r in results if r['role'] == 'teacher' and r['value'] is not None]
     teacher_val = teacher[0] if teacher else None
     def base_mean_of(precision):
-        return mean_spread([r['value'] for r in of(variant(pair.baseline.name, precision))])[0]
+        name = variant(pair.baseline.name, step_precision(precision))
+        return mean_spread([r['value'] for r in of(name)])[0]
 
     base_mean = base_mean_of('fp32')
     names = []
@@ -618,6 +625,8 @@ class Bench:
                     for run in [pair.baseline] + [r for r in runs if r.pair == pair_key]:
                         if run.impl != 'kd_mmdet' and precision != 'fp32':
                             continue  # peers know no teacher_precision
+                        if run is pair.baseline and step_precision(precision) != precision:
+                            continue  # the same run as the baseline of fp32
                         name = variant(run.name, precision)
                         work = osp.join(self.root, str(seed), name)
                         needs_teacher = run is not pair.baseline

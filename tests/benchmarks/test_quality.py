@@ -323,3 +323,16 @@ def test_precision_rows_compare_each_seed_with_fp32():
     table, _ = quality.summarize(results, PAIRS['gfl'])
     amp_row = [r for r in table if r[0] == 'CWD @amp'][0]
     assert amp_row[4] == '+12.0'                               # 33 - 21, the amp baseline
+
+
+def test_bf16_teacher_variant_shares_the_fp32_baseline():
+    """bf16t changes only the teacher: its baseline is fp32's (not trained twice) and its
+    Δ is measured against it; amp has its own baseline."""
+    assert quality.step_precision('bf16t') == 'fp32'
+    assert quality.step_precision('amp') == 'amp'
+    results = [result('gfl_teacher', 'teacher', 0, 40.0),
+               result('gfl_student', 'baseline', 0, 20.0),
+               dict(result('cwd_fpn@bf16t', 'method', 0, 25.0, method='CWD'),
+                    precision='bf16t')]
+    table, _ = quality.summarize(results, PAIRS['gfl'])
+    assert [r for r in table if r[0] == 'CWD @bf16t'][0][4] == '+5.0'

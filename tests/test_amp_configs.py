@@ -1,11 +1,16 @@
-"""Every toy distillation config trains under CPU bf16: a bf16 channels_last teacher and
-the whole step under ``kd_mmdet.AutocastOptimWrapper`` (autocast, no scaler)."""
+"""Mixed precision in the configs: every toy distillation config trains under CPU bf16
+(a bf16 channels_last teacher and the whole step under ``kd_mmdet.AutocastOptimWrapper``);
+every COCO distillation config keeps fp32 and carries a working, commented AMP line."""
+import glob
+import os.path as osp
+
 import pytest
 import torch
 
 from benchmarks.cost import build_model, fake_batch
 from benchmarks.quality import PAIRS, runs_by_name
 
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RUNS = [r for r in runs_by_name().values() if r.impl == 'kd_mmdet']
 
 
@@ -47,3 +52,26 @@ def test_config_trains_under_bf16_autocast(run):
     grads = torch.autograd.grad(distill, params, allow_unused=True)
     assert any(g is not None and torch.isfinite(g).all() and g.abs().sum() > 0
                for g in grads)
+
+
+COCO_DISTILL = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '*', '*_coco.py'))
+                      if '/students/' not in p)
+AMP_LINE = "# optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')"
+
+
+@pytest.mark.parametrize('path', COCO_DISTILL, ids=[osp.basename(p) for p in COCO_DISTILL])
+def test_coco_config_keeps_fp32_and_its_amp_line_works(path, tmp_path):
+    """A COCO distillation config trains in fp32 as written; uncommenting its AMP line
+    gives mmengine's AmpOptimWrapper around the same optimizer and clipping."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    assert cfg.optim_wrapper.type == 'OptimWrapper'
+    assert cfg.model.get('teacher_precision') is None
+    assert AMP_LINE in open(path).read()
+    leaf = tmp_path / 'amp.py'
+    leaf.write_text(f'_base_ = [{path!r}]\n{AMP_LINE[2:]}\n')
+    amp = Config.fromfile(str(leaf))
+    assert amp.optim_wrapper.type == 'AmpOptimWrapper'
+    assert amp.optim_wrapper.loss_scale == 'dynamic'
+    assert amp.optim_wrapper.optimizer == cfg.optim_wrapper.optimizer
+    assert amp.optim_wrapper.get('clip_grad') == cfg.optim_wrapper.get('clip_grad')

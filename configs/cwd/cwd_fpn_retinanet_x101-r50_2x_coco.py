@@ -15,3 +15,7 @@ model = dict(
         distill_losses={f'loss_cwd_fpn{i}': _base_.cwd_loss for i in levels},
         loss_forward_mappings={f'loss_cwd_fpn{i}': _base_.cwd_fpn_mappings[i]
                                for i in levels}))
+
+# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# frozen teacher follows the step's autocast unless model sets teacher_precision.
+# optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

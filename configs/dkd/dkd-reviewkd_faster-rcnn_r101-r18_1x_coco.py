@@ -17,3 +17,7 @@ model = dict(distiller=dict(
         out_channels=256, mid_channels=256)),  # teacher FPN width
     distill_losses=dict(loss_reviewkd=dict(_base_.reviewkd_loss, loss_weight=1.2)),
     loss_forward_mappings=dict(loss_reviewkd=_base_.reviewkd_mapping)))
+
+# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# frozen teacher follows the step's autocast unless model sets teacher_precision.
+# optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

@@ -16,3 +16,7 @@ _base_ = ['../_base_/pairs/faster-rcnn_x101-r18_1x_coco.py', '../_base_/distille
 model = dict(
     type='kd_mmdet.RoIHeadDistill',
     distiller=dict(_base_.dkd_roi_distiller, distill_losses=dict(loss_dkd=_base_.dkd_roi_loss)))
+
+# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# frozen teacher follows the step's autocast unless model sets teacher_precision.
+# optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

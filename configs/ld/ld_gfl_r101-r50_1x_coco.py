@@ -25,3 +25,7 @@ model = dict(
             _base_.ld_distiller['loss_forward_mappings']['loss_ld'],
             feats_S=dict(from_student=True, recorder='fpn'),
             feats_T=dict(from_student=False, recorder='fpn')))))
+
+# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# frozen teacher follows the step's autocast unless model sets teacher_precision.
+# optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

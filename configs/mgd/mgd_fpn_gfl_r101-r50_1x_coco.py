@@ -21,3 +21,7 @@ model = dict(
         loss_forward_mappings={f'loss_mgd_fpn{i}': _base_.mgd_level_mappings[i]
                                for i in levels}))
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
+
+# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# frozen teacher follows the step's autocast unless model sets teacher_precision.
+# optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

@@ -25,3 +25,7 @@ model = dict(
 # The references clip gradients with the mmcv-1 key `optimizer_config`, which mmengine
 # ignores (so mmrazor 1.0's run did not clip); mmengine's key is optim_wrapper.clip_grad.
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
+
+# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# frozen teacher follows the step's autocast unless model sets teacher_precision.
+# optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

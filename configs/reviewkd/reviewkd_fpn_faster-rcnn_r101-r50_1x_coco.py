@@ -23,3 +23,7 @@ model = dict(
             in_channels=[256] * 5,  # level i: student FPN width
             out_channels=256, mid_channels=256))))
 train_dataloader = dict(dataset=dict(pipeline=_base_.d2_train_pipeline))
+
+# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# frozen teacher follows the step's autocast unless model sets teacher_precision.
+# optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

@@ -154,7 +154,10 @@ class SingleTeacherDistill(_RazorSingleTeacherDistill):
         teacher_precision: the frozen teacher's forward precision: ``None`` (the
             default) follows the training step (fp32, or an AMP optim wrapper's
             autocast), ``'fp32'`` turns autocast off for the teacher, ``'bf16'`` and
-            ``'fp16'`` (CUDA only) run it under autocast of the input's device type.
+            ``'fp16'`` (CUDA only) run it under autocast of the input's device type,
+            ``'auto'`` picks the fastest the device has (bf16 on CUDA devices that
+            support it and on CPUs with native bf16, fp16 on other CUDA devices, fp32
+            elsewhere; :func:`kd_mmdet.models.utils.precision.fast_precision`).
         teacher_channels_last: keep the teacher's 4-d weights and give it its input in
             channels_last memory format (faster convolutions on CPUs and tensor cores).
         teacher_forward: ``'auto'``, ``'feat'`` (``teacher.extract_feat`` only),

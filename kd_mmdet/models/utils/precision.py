@@ -21,10 +21,36 @@ from typing import Any, ContextManager, Iterator, Optional
 import torch
 from torch import Tensor
 
-#: ``teacher_precision`` values and their autocast dtypes (None: follow the step).
+#: ``teacher_precision`` values and their autocast dtypes (None: follow the step;
+#: ``'auto'``: :func:`fast_precision` of the input's device).
 PRECISIONS = {None: None, 'fp32': torch.float32, 'bf16': torch.bfloat16,
-              'fp16': torch.float16}
+              'fp16': torch.float16, 'auto': None}
 _LOW = (torch.float16, torch.bfloat16)
+#: CPU flags (Linux ``/proc/cpuinfo``) of native bf16 arithmetic; without them CPU bf16
+#: is emulated and slower than fp32.
+BF16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
+
+
+def cpu_has_bf16(cpuinfo: str = '/proc/cpuinfo') -> bool:
+    """Whether this CPU computes bf16 natively (False where it cannot be told)."""
+    try:
+        with open(cpuinfo) as f:
+            flags = set(f.read().split())
+    except OSError:
+        return False
+    return any(flag in flags for flag in BF16_CPU_FLAGS)
+
+
+def fast_precision(device: torch.device) -> Optional[str]:
+    """The low precision ``device`` runs fastest: ``'bf16'`` on CUDA devices that support
+    it and on CPUs with native bf16, ``'fp16'`` on other CUDA devices, None (fp32) on
+    other CPUs and device types."""
+    device = torch.device(device)
+    if device.type == 'cuda':
+        return 'bf16' if torch.cuda.is_bf16_supported() else 'fp16'
+    if device.type == 'cpu':
+        return 'bf16' if cpu_has_bf16() else None
+    return None
 
 
 def check_precision(owner: str, arg: str, precision: Optional[str]) -> None:
@@ -44,11 +70,14 @@ def autocast_for(owner: str, arg: str, precision: Optional[str],
     """The autocast context of ``precision`` on ``device``'s type.
 
     ``None`` leaves the surrounding context as it is (e.g. an AMP optim wrapper's
-    autocast); ``'fp32'`` turns autocast off; ``'bf16'``/``'fp16'`` turn it on.
+    autocast); ``'fp32'`` turns autocast off; ``'bf16'``/``'fp16'`` turn it on;
+    ``'auto'`` is :func:`fast_precision` of the device (fp32 where there is none).
 
     Raises:
         ValueError: ``'fp16'`` on a CPU tensor.
     """
+    if precision == 'auto':
+        precision = fast_precision(device) or 'fp32'
     if precision is None:
         return nullcontext()
     device_type = torch.device(device).type

@@ -4,8 +4,9 @@ from collections import namedtuple
 import pytest
 import torch
 
+from kd_mmdet.models.utils import precision
 from kd_mmdet.models.utils.precision import (autocast_for, channels_last, check_precision,
-                                             to_fp32)
+                                             cpu_has_bf16, fast_precision, to_fp32)
 
 
 def test_to_fp32_casts_low_precision_in_nested_containers():
@@ -43,7 +44,7 @@ def test_fp16_refused_on_cpu_input():
 def test_check_precision_names_bad_values():
     """An unknown precision names the allowed ones; fp16 without CUDA fails at build."""
     with pytest.raises(ValueError, match=r"Owner: teacher_precision must be one of "
-                                         r"\('fp32', 'bf16', 'fp16'\).*'half'"):
+                                         r"\('fp32', 'bf16', 'fp16', 'auto'\).*'half'"):
         check_precision('Owner', 'teacher_precision', 'half')
     for ok in (None, 'fp32', 'bf16'):
         check_precision('Owner', 'teacher_precision', ok)
@@ -59,3 +60,26 @@ def test_channels_last_changes_strides_not_values():
     assert y.is_contiguous(memory_format=torch.channels_last) and torch.equal(x, y)
     v = torch.randn(3, 4)
     assert channels_last(v) is v
+
+
+def test_cpu_bf16_flags_read_from_cpuinfo(tmp_path):
+    """Native bf16 is told by avx512_bf16 or amx_bf16 among the flags; a missing file
+    means no."""
+    info = tmp_path / 'cpuinfo'
+    info.write_text('flags\t\t: fpu sse avx512f avx512_bf16 amx_tile\n')
+    assert cpu_has_bf16(str(info))
+    info.write_text('flags\t\t: fpu sse avx512f avx512_vnni\n')
+    assert not cpu_has_bf16(str(info))
+    assert not cpu_has_bf16(str(tmp_path / 'none'))
+
+
+def test_auto_precision_follows_the_cpu(monkeypatch):
+    """'auto' is bf16 autocast on a CPU with native bf16 and autocast off without it."""
+    layer = torch.nn.Linear(4, 4)
+    x = torch.randn(2, 4)
+    for native, dtype in ((True, torch.bfloat16), (False, torch.float32)):
+        monkeypatch.setattr(precision, 'cpu_has_bf16', lambda: native)
+        assert fast_precision(x.device) == ('bf16' if native else None)
+        with torch.autocast('cpu', dtype=torch.bfloat16):  # an outer AMP step
+            with autocast_for('T', 'teacher_precision', 'auto', x.device):
+                assert layer(x).dtype == dtype

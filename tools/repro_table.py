@@ -58,14 +58,21 @@ METHOD_OF_LOSS = {'HCL': 'ReviewKD', 'LDHead': 'LD', 'ChannelWiseDivergence': 'C
                   'KLDivergence': 'KD', 'KnowledgeDistillationKLDiv': 'LD'}
 
 
+# Algorithms that are a method themselves (their terms are not distiller losses).
+METHOD_OF_ALGORITHM = {'CrossKDDistill': 'CrossKD'}
+
+
 def describe_method(cfg: Config) -> str:
-    """Distillation methods of a run (e.g. ``CWD``, ``DKD+ReviewKD``), or ``baseline``."""
+    """Distillation methods of a run (e.g. ``CWD``, ``DKD+ReviewKD``, ``CrossKD+PKD``),
+    or ``baseline``."""
     if is_mmdet_ld(cfg.model):
         return 'LD (mmdet LDHead)'
+    algorithm = METHOD_OF_ALGORITHM.get(str(cfg.model.get('type', '')).split('.')[-1])
     distiller = cfg.model.get('distiller')
-    if distiller is None:
+    if distiller is None and algorithm is None:
         return 'baseline'
-    kinds = []
+    kinds = [algorithm] if algorithm else []
+    distiller = distiller or {}
     for loss in distiller.get('distill_losses', {}).values():
         kind = re.sub(r'Loss$', '', loss['type'].split('.')[-1])
         kind = METHOD_OF_LOSS.get(kind, kind)

@@ -251,6 +251,7 @@ def test_repro_table_rows_delta_and_partial_runs(distill_run, baseline_run, tmp_
     ('configs/ld/ld_gfl_digits.py', 'LD', 'GFL R50', 'GFL R18'),
     ('benchmarks/configs/cwd_fpn_gfl_digits_mmrazor.py', 'CWD', 'GFL R50', 'GFL R18'),
     ('configs/ld/ld-mmdet_gfl_digits.py', 'LD (mmdet LDHead)', 'GFL R50', 'GFL R18'),
+    ('configs/crosskd/crosskd_gfl_digits.py', 'CrossKD', 'GFL R50', 'GFL R18'),
 ])
 def test_repro_table_names_methods_and_models(config, method, teacher, student):
     """Methods are named after the paper, not the loss class (HCL is ReviewKD, mmrazor's
@@ -279,3 +280,12 @@ def test_repro_table_cli_writes_markdown_and_csv(distill_run, baseline_run, tmp_
     assert lines[0] == '| ' + ' | '.join(repro.COLUMNS) + ' |'
     assert len(lines) == 4  # header, rule, baseline, cwd
     assert out_csv.read_text().splitlines()[0] == ','.join(repro.COLUMNS)
+
+
+def test_repro_table_names_an_algorithm_method_with_its_losses():
+    """CrossKD is an algorithm, not a distiller loss: CrossKD with PKD losses reads
+    'CrossKD+PKD'."""
+    from mmengine.config import Config
+    repro = load_tool('tools/repro_table.py')
+    cfg = Config.fromfile(osp.join(REPO, 'configs/crosskd/crosskd-pkd_gfl_r101-r50_1x_coco.py'))
+    assert repro.describe_method(cfg) == 'CrossKD+PKD'

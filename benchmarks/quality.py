@@ -623,8 +623,10 @@ class Bench:
             for seed in seeds:
                 for precision in self.args.precisions:
                     for run in [pair.baseline] + [r for r in runs if r.pair == pair_key]:
-                        if run.impl != 'kd_mmdet' and precision != 'fp32':
-                            continue  # peers know no teacher_precision
+                        # mmrazor peers swap only the loss and run on kd_mmdet's
+                        # algorithm; mmdet's LD detector knows no teacher_precision.
+                        if run.impl == 'mmdet' and precision != 'fp32':
+                            continue
                         if run is pair.baseline and step_precision(precision) != precision:
                             continue  # the same run as the baseline of fp32
                         name = variant(run.name, precision)
@@ -633,7 +635,7 @@ class Bench:
                         res = self.train(run, work, False, seed,
                                          t_ckpt if needs_teacher else None, data_root,
                                          precision_options(precision, needs_teacher and
-                                                           run.impl == 'kd_mmdet'))
+                                                           run.impl != 'mmdet'))
                         results.append(dict(res, pair=pair_key, name=name,
                                             precision=precision))
         return results

@@ -4,16 +4,16 @@
 # both with COCO box mAP and print the reproduction table. The teacher gets twice the
 # student's epochs: a from-scratch ResNet-50 needs them to overtake the small student.
 # The setting is docs/benchmarks.md's GFL pair (512 / 128 images of 96 px, 24 / 12
-# epochs, fp32), where CWD's gain is several times the spread between seeds.
-# DEMO_PRECISION=bf16 (CPUs with avx512_bf16 / amx_bf16, or GPUs) trains the teacher under
-# bf16 autocast and runs it in bf16 + channels_last inside the distillation
-# (kd_mmdet.AutocastOptimWrapper, teacher_precision); the students stay fp32. It is faster,
-# but the demo's table has not been measured with it.
+# epochs), where CWD's gain is several times the spread between seeds.
+# On CPUs with native bf16 (avx512_bf16 / amx_bf16; DEMO_PRECISION=auto, the default) the
+# teacher trains under bf16 autocast and runs in bf16 + channels_last inside the
+# distillation (kd_mmdet.AutocastOptimWrapper, teacher_precision); the students stay
+# fp32. Elsewhere, or with DEMO_PRECISION=fp32, everything is fp32.
 #   bash scripts/demo.sh
 #   DEMO_SEEDS="0 1 2" bash scripts/demo.sh   # student and CWD at three seeds (the spread);
 #                                             # runs that finished before are not repeated
 # Other knobs: DEMO_EPOCHS, DEMO_TEACHER_EPOCHS, DEMO_TRAIN, DEMO_VAL, DEMO_SIZE (px),
-# DEMO_PRECISION (bf16 | fp32), DEMO_WORK (default work_dirs/demo).
+# DEMO_PRECISION (auto | bf16 | fp32), DEMO_WORK (default work_dirs/demo).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 t0=$(date +%s)
@@ -28,9 +28,16 @@ num_train="${DEMO_TRAIN:-512}"
 num_val="${DEMO_VAL:-128}"
 size="${DEMO_SIZE:-96}"
 read -r -a seeds <<< "${DEMO_SEEDS:-0}"
-DEMO_PRECISION="${DEMO_PRECISION:-fp32}"
+DEMO_PRECISION="${DEMO_PRECISION:-auto}"
+if [ "$DEMO_PRECISION" = auto ]; then  # the flags of kd_mmdet's precision.BF16_CPU_FLAGS
+  if grep -qw -e avx512_bf16 -e amx_bf16 /proc/cpuinfo 2>/dev/null; then
+    DEMO_PRECISION=bf16
+  else
+    DEMO_PRECISION=fp32
+  fi
+fi
 if [ "$DEMO_PRECISION" != fp32 ] && [ "$DEMO_PRECISION" != bf16 ]; then
-  echo "[demo] DEMO_PRECISION must be fp32 or bf16, got '$DEMO_PRECISION'" >&2
+  echo "[demo] DEMO_PRECISION must be auto, fp32 or bf16, got '$DEMO_PRECISION'" >&2
   exit 2
 fi
 data="data/digits_demo_${num_train}-${num_val}_${size}px"

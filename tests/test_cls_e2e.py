@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from tests.test_train_e2e import run
+from tests.test_train_e2e import assert_teacher_is_the_checkpoint, run
 
 pytestmark = pytest.mark.slow
 
@@ -57,19 +57,23 @@ def cls_teacher(tiny_cls, tmp_path_factory):
 
 @pytest.mark.parametrize('method', sorted(METHODS))
 def test_one_epoch_then_plain_student_export(method, tiny_cls, cls_teacher, tmp_path):
-    """Every term is logged and finite, the loaded teacher scores as in its own run, and
-    the export (teacher, connectors, branches dropped) loads strictly into the student."""
+    """Every term is logged, finite and non-zero, the teacher holds the teacher
+    checkpoint's tensors after training and scores as in its own run, and the export
+    (teacher, connectors, branches dropped) loads strictly into the student."""
     config, terms = METHODS[method]
     work = str(tmp_path / method)
     run([sys.executable, 'tools/train.py', config, '--epochs', '1', '--work-dir', work,
          '--cfg-options', f'model.teacher_ckpt={cls_teacher}/epoch_1.pth',
-         'default_hooks.logger.interval=1', 'train_dataloader.batch_size=16',
-         *data_options(tiny_cls)])
+         'model.save_teacher=True', 'default_hooks.logger.interval=1',
+         'train_dataloader.batch_size=16', *data_options(tiny_cls)])
     rows = scalars(work)
     train = [r for r in rows if 'loss' in r]
     assert len(train) == 3  # 48 images, batches of 16, logged every iteration
     for row in train:
         assert all(math.isfinite(row[term]) for term in terms), row
+        # Trained teacher vs a fresh student: no term is 0 (LogSum, a logarithm: != 0).
+        assert all(row[t] != 0 if 'logsum' in t else row[t] > 0 for t in terms), row
+    assert_teacher_is_the_checkpoint(work, f'{cls_teacher}/epoch_1.pth')
     if method == 'dkd':  # DistillLossWarmupHook: first epoch of a 5-epoch warm-up
         assert all(row['distill_loss_scale'] == pytest.approx(1 / 5) for row in train)
     val = [r for r in rows if 'accuracy/top1' in r][-1]

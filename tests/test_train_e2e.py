@@ -33,6 +33,21 @@ def last_val_metrics(work_dir):
     return [r for r in rows if 'coco/bbox_mAP' in r][-1]
 
 
+def assert_teacher_is_the_checkpoint(work_dir, teacher_ckpt):
+    """The run's last checkpoint, saved with ``model.save_teacher=True``, holds exactly
+    the tensors of ``teacher_ckpt`` under ``teacher.``: every key, bit for bit, BatchNorm
+    statistics included. A teacher left random, loaded in part, or whose statistics moved
+    in training fails (the toy teachers' mAP sits near chance, so an mAP cannot tell)."""
+    import torch
+    last = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')))[-1]
+    saved = torch.load(last, map_location='cpu', weights_only=True)['state_dict']
+    saved = {k[len('teacher.'):]: v for k, v in saved.items() if k.startswith('teacher.')}
+    expected = torch.load(teacher_ckpt, map_location='cpu', weights_only=True)['state_dict']
+    assert saved.keys() == expected.keys()
+    differ = [k for k, v in expected.items() if not torch.equal(saved[k], v)]
+    assert not differ, differ[:5]
+
+
 @pytest.fixture(scope='module')
 def teacher(tiny_digits, tmp_path_factory):
     """A GFL teacher trained one epoch on the tiny set; every detection kept."""
@@ -44,16 +59,18 @@ def teacher(tiny_digits, tmp_path_factory):
 
 
 def test_distill_reports_student_and_loaded_teacher_map(tiny_digits, teacher, tmp_path):
-    """CWD through the Runner: the teacher's mAP in the distill run equals its own."""
+    """CWD through the Runner: the run's teacher holds the teacher checkpoint's tensors
+    after training, and its mAP in the distill run equals its own."""
     work = str(tmp_path / 'cwd')
     run([sys.executable, 'tools/train.py', 'configs/cwd/cwd_fpn_gfl_digits.py',
          '--epochs', '1', '--work-dir', work, '--cfg-options',
-         f'model.teacher_ckpt={teacher}/epoch_1.pth',
+         f'model.teacher_ckpt={teacher}/epoch_1.pth', 'model.save_teacher=True',
          'model.teacher.test_cfg.score_thr=0.0', 'model.architecture.test_cfg.score_thr=0.0',
          *data_options(tiny_digits)])
+    assert_teacher_is_the_checkpoint(work, f'{teacher}/epoch_1.pth')
     metrics = last_val_metrics(work)
     assert 0.0 <= metrics['coco/bbox_mAP'] <= 1.0
-    # Same weights, same data, same eval: the teacher was really loaded.
+    # Same weights, same data, same eval: the loaded teacher is evaluated as in its run.
     assert metrics['teacher.coco/bbox_mAP'] == last_val_metrics(teacher)['coco/bbox_mAP']
     log = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
     assert 'distill.loss_cwd_fpn0' in log and 'student.loss_cls' in log

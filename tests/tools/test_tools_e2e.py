@@ -1,5 +1,6 @@
 """The tools on real tiny runs: one CWD distillation run and one plain student run,
 trained once for the whole file (CPU, 8 training images, one epoch)."""
+import csv
 import glob
 import json
 import os.path as osp
@@ -60,21 +61,32 @@ def exported(distill_run, tmp_path_factory):
 
 
 # ---- coco_eval -------------------------------------------------------------------
-def test_coco_eval_checkpoint_matches_the_runs_own_map(distill_run, tiny_digits, tmp_path):
-    """Distillation config + checkpoint: the student's AP equals the mAP the run logged."""
-    out_json, out_csv = tmp_path / 'eval.json', tmp_path / 'eval.csv'
+@pytest.fixture(scope='module')
+def coco_eval_run(distill_run, tiny_digits, tmp_path_factory):
+    """tools/coco_eval.py on the distillation config and checkpoint: its printout, its
+    JSON report and its CSV."""
+    tmp = tmp_path_factory.mktemp('coco_eval')
+    out_json, out_csv = tmp / 'eval.json', tmp / 'eval.csv'
     out = run([sys.executable, 'tools/coco_eval.py', DISTILL_CFG,
-               osp.join(distill_run, 'epoch_1.pth'), '--work-dir', str(tmp_path / 'work'),
+               osp.join(distill_run, 'epoch_1.pth'), '--work-dir', str(tmp / 'work'),
                '--out-json', str(out_json), '--out-csv', str(out_csv), '--cfg-options',
                *[f'{k}={v}' for k, v in KEEP_ALL.items()], *data_options(tiny_digits)])
-    report = json.loads(out_json.read_text())
+    return dict(stdout=out.stdout, report=json.loads(out_json.read_text()),
+                csv=out_csv.read_text())
+
+
+def test_coco_eval_checkpoint_matches_the_runs_own_map(distill_run, coco_eval_run):
+    """Distillation config + checkpoint: the student's AP equals the mAP the run logged
+    (CocoMetric logs 3 decimals; the full-precision agreement with tools/test.py is
+    checked below)."""
+    report = coco_eval_run['report']
     logged = last_val_metrics(distill_run)
-    # CocoMetric logs stats rounded to 3 decimals.
     assert round(report['metrics']['AP'], 3) == logged['coco/bbox_mAP']
     assert round(report['metrics']['AP50'], 3) == logged['coco/bbox_mAP_50']
     assert len(report['per_class']) == 10
-    assert 'class  num_gt' in out.stdout and '8/8' in out.stdout  # table and progress bar
-    assert out_csv.read_text().splitlines()[1].startswith('all,')
+    out = coco_eval_run['stdout']
+    assert 'class  num_gt' in out and '8/8' in out  # table and progress bar
+    assert coco_eval_run['csv'].splitlines()[1].startswith('all,')
 
 
 def test_coco_eval_refuses_a_checkpoint_of_another_model(distill_run, tiny_digits, tmp_path,
@@ -157,16 +169,28 @@ def test_exported_student_predicts_like_the_distilled_student(distill_run, expor
         assert torch.equal(e.labels, g.labels)
 
 
-def test_exported_student_evaluates_with_tools_test(distill_run, exported, tiny_digits,
-                                                    tmp_path):
-    """`tools/test.py STUDENT_CONFIG EXPORTED.pth` loads every key and gets the run's mAP."""
+def test_exported_student_evaluates_with_tools_test(distill_run, exported, coco_eval_run,
+                                                    tiny_digits, tmp_path):
+    """`tools/test.py STUDENT_CONFIG EXPORTED.pth` loads every key and gets the run's mAP;
+    its detections, evaluated at full precision, give every COCO statistic and every
+    per-class AP of coco_eval.py on the distillation checkpoint, to the last bit (the
+    3-decimal logs of values near 0.001 could not tell the student from another model)."""
+    from kd_mmdet.analysis.coco import evaluate_coco, load_coco_quietly
+    prefix = str(tmp_path / 'student')
     out = run([sys.executable, 'tools/test.py', STUDENT_CFG, exported, '--work-dir',
                str(tmp_path), '--cfg-options', 'model.test_cfg.score_thr=0.0',
-               *data_options(tiny_digits)])
+               f'test_evaluator.outfile_prefix={prefix}', *data_options(tiny_digits)])
     log = out.stdout + out.stderr
     assert 'missing keys' not in log and 'unexpected key' not in log
     logged = last_val_metrics(distill_run)['coco/bbox_mAP']
     assert f'coco/bbox_mAP: {logged:.4f}' in log
+
+    ann = osp.join(tiny_digits, 'annotations', 'instances_val.json')
+    result = evaluate_coco(load_coco_quietly(ann), f'{prefix}.bbox.json')
+    report = coco_eval_run['report']
+    assert result['metrics'] == report['metrics']
+    assert result['per_class'] == report['per_class']
+    assert report['metrics']['AR100'] > 0  # not an agreement of zeros
 
 
 # ---- analysis ----------------------------------------------------------------------
@@ -217,26 +241,46 @@ def partial_copy(work_dir, dest):
     return dest
 
 
+def with_maps(work_dir, dest, **maps):
+    """A copy of a run whose validation rows log the given values instead (keys as in
+    scalars.json, e.g. ``coco/bbox_mAP``): runs whose numbers differ, unlike two
+    one-epoch toy runs that both log about 0.001."""
+    shutil.copytree(work_dir, dest)
+    scalars = glob.glob(osp.join(dest, '*', 'vis_data', 'scalars.json'))[0]
+    rows = [json.loads(line) for line in open(scalars)]
+    val = [row for row in rows if 'coco/bbox_mAP' in row]
+    assert val and all(set(maps) <= set(row) for row in val), (maps, val)
+    for row in val:
+        row.update(maps)
+    with open(scalars, 'w') as f:
+        f.writelines(json.dumps(row) + '\n' for row in rows)
+    return dest
+
+
 def test_repro_table_rows_delta_and_partial_runs(distill_run, baseline_run, tmp_path):
-    """Baseline first, Δ = distilled − baseline student mAP, a partial and a missing run
-    say so and fill nothing in."""
+    """Baseline first, Δ = distilled − baseline student mAP (runs of 25.34 and 31.27 mAP:
+    +5.9, where a reversed subtraction gives -5.9), teacher mAP from the teacher's
+    column; a partial and a missing run say so and fill nothing in."""
     repro = load_tool('tools/repro_table.py')
+    baseline = with_maps(baseline_run, str(tmp_path / 'baseline'),
+                         **{'coco/bbox_mAP': 0.2534})
+    distilled = with_maps(distill_run, str(tmp_path / 'cwd'),
+                          **{'coco/bbox_mAP': 0.3127, 'teacher.coco/bbox_mAP': 0.4561})
+    worse = with_maps(distill_run, str(tmp_path / 'worse'), **{'coco/bbox_mAP': 0.2411})
     partial = partial_copy(baseline_run, str(tmp_path / 'partial'))
     missing = str(tmp_path / 'missing')
     (tmp_path / 'missing').mkdir()
-    table = repro.build_table([distill_run, partial, missing], baseline=baseline_run)
-    assert [list(row) for row in table] == [repro.COLUMNS] * 4
-    base, cwd, part, miss = table
+    table = repro.build_table([distilled, worse, partial, missing], baseline=baseline)
+    assert [list(row) for row in table] == [repro.COLUMNS] * 5
+    base, cwd, low, part, miss = table
 
-    base_map = 100 * last_val_metrics(baseline_run)['coco/bbox_mAP']
-    cwd_metrics = last_val_metrics(distill_run)
-    cwd_map = 100 * cwd_metrics['coco/bbox_mAP']
     assert (base['method'], base['student'], base['teacher']) == ('baseline', 'GFL R18', '—')
-    assert base['Δ vs baseline'] == '+0.0' and base['epochs'] == '1'
+    assert (base['student mAP'], base['Δ vs baseline']) == ('25.3', '+0.0')
+    assert base['epochs'] == '1'
     assert (cwd['method'], cwd['teacher'], cwd['student']) == ('CWD', 'GFL R50', 'GFL R18')
-    assert cwd['student mAP'] == f'{cwd_map:.1f}'
-    assert cwd['teacher mAP'] == f'{100 * cwd_metrics["teacher.coco/bbox_mAP"]:.1f}'
-    assert cwd['Δ vs baseline'] == f'{cwd_map - base_map:+.1f}'
+    assert (cwd['student mAP'], cwd['teacher mAP'], cwd['Δ vs baseline']) == \
+        ('31.3', '45.6', '+5.9')
+    assert (low['student mAP'], low['Δ vs baseline']) == ('24.1', '-1.2')
     assert cwd['wall time'].endswith(' min')
     assert part['epochs'] == '1/2 (partial)'
     assert part['student mAP'] == part['Δ vs baseline'] == '—'
@@ -272,14 +316,23 @@ def test_repro_table_names_methods_and_models(config, method, teacher, student):
 
 def test_repro_table_cli_writes_markdown_and_csv(distill_run, baseline_run, tmp_path,
                                                  capsys):
-    """The printed table has the documented header; the CSV has the same columns."""
+    """The printed table has the documented header and the runs' own numbers; the CSV
+    has the same columns and cells."""
     repro = load_tool('tools/repro_table.py')
+    baseline = with_maps(baseline_run, str(tmp_path / 'baseline'),
+                         **{'coco/bbox_mAP': 0.1025})
+    distilled = with_maps(distill_run, str(tmp_path / 'cwd'),
+                          **{'coco/bbox_mAP': 0.1398, 'teacher.coco/bbox_mAP': 0.2047})
     out_csv = tmp_path / 'table.csv'
-    repro.main([distill_run, '--baseline', baseline_run, '--csv', str(out_csv)])
+    repro.main([distilled, '--baseline', baseline, '--csv', str(out_csv)])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == '| ' + ' | '.join(repro.COLUMNS) + ' |'
     assert len(lines) == 4  # header, rule, baseline, cwd
+    cells = [c.strip() for c in lines[3].strip('|').split('|')]
+    assert cells[:7] == ['cwd', 'CWD', 'GFL R50', '20.5', 'GFL R18', '14.0', '+3.7']
+    rows = list(csv.DictReader(out_csv.open()))
     assert out_csv.read_text().splitlines()[0] == ','.join(repro.COLUMNS)
+    assert [r['Δ vs baseline'] for r in rows] == ['+0.0', '+3.7']
 
 
 def test_repro_table_names_an_algorithm_method_with_its_losses():

@@ -1,21 +1,18 @@
 """kd_mmdet.CrossKDDistill: the teacher head's remaining layers on the student's head
 features, compared with the teacher's own predictions (Wang et al., CVPR 2024)."""
 import copy
-import logging
 import math
 import os.path as osp
 
 import pytest
 import torch
 import torch.nn.functional as F
-from mmdet.structures import DetDataSample
-from mmengine.config import Config, ConfigDict
-from mmengine.logging import MMLogger
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmengine.structures import InstanceData
-from mmrazor.registry import MODELS
 
 from tests.tools import load_tool
+
+from .toy import build_algorithm, det_batch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 GFL = Config.fromfile(osp.join(REPO, 'configs/crosskd/crosskd_gfl_digits.py'))
@@ -23,35 +20,10 @@ RETINA = Config.fromfile(osp.join(REPO, 'configs/crosskd/crosskd_retinanet_digit
 
 
 def build(cfg=GFL, **overrides):
-    model_cfg = copy.deepcopy(cfg.model.to_dict())
-    model_cfg.update(teacher_ckpt=None)
-    model_cfg.update(overrides)
-    init_default_scope('mmrazor')
-    torch.manual_seed(0)
-    model = MODELS.build(ConfigDict(model_cfg))
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # init_weights logs every tensor
-    try:
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
-    return model
+    return build_algorithm(cfg, **overrides)
 
 
-def batch(model, n=2, size=96):
-    samples = []
-    for i in range(n):
-        s = DetDataSample(metainfo=dict(img_shape=(size, size), pad_shape=(size, size),
-                                        batch_input_shape=(size, size), scale_factor=(1, 1)))
-        s.gt_instances = InstanceData(bboxes=torch.tensor([[10., 12., 50., 60.],
-                                                           [40., 30., 90., 88.]]),
-                                      labels=torch.tensor([3, i]))
-        samples.append(s)
-    g = torch.Generator().manual_seed(1)
-    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8, generator=g)
-              for _ in range(n)]
-    return model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
+batch = det_batch
 
 
 def run_step(model):

@@ -1,14 +1,11 @@
 """teacher_precision and teacher_channels_last on every algorithm that runs a teacher."""
-import copy
 import os.path as osp
 
 import pytest
 import torch
-from mmdet.structures import DetDataSample
-from mmengine.config import Config, ConfigDict
-from mmengine.registry import init_default_scope
-from mmengine.structures import InstanceData
-from mmrazor.registry import MODELS
+from mmengine.config import Config
+
+from .toy import build_algorithm, det_batch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 CWD = Config.fromfile(osp.join(REPO, 'configs/cwd/cwd_fpn_gfl_digits.py'))
@@ -16,29 +13,12 @@ DKD = Config.fromfile(osp.join(REPO, 'configs/dkd/dkd_faster-rcnn_digits.py'))
 
 
 def build(cfg, **overrides):
-    model_cfg = copy.deepcopy(cfg.model.to_dict())
-    model_cfg.update(teacher_ckpt=None, **overrides)
-    init_default_scope('mmrazor')
-    torch.manual_seed(0)
-    model = MODELS.build(ConfigDict(model_cfg))
-    model.init_weights()
+    model = build_algorithm(cfg, **overrides)
     model.train()
     return model
 
 
-def batch(model, n=2, size=96):
-    samples = []
-    for i in range(n):
-        s = DetDataSample(metainfo=dict(img_shape=(size, size), pad_shape=(size, size),
-                                        batch_input_shape=(size, size), scale_factor=(1, 1)))
-        s.gt_instances = InstanceData(bboxes=torch.tensor([[10., 12., 50., 60.],
-                                                           [40., 30., 90., 88.]]),
-                                      labels=torch.tensor([3, i]))
-        samples.append(s)
-    g = torch.Generator().manual_seed(1)
-    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8, generator=g)
-              for _ in range(n)]
-    return model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
+batch = det_batch
 
 
 def teacher_records(model, data):

@@ -93,15 +93,22 @@ def test_outputs_keep_level_order_and_sizes_with_teacher_channels():
 
 
 def test_review_flows_from_deep_to_shallow_only():
-    """A shallow output depends on the deeper inputs; the deepest on nothing shallower."""
+    """A shallow output depends on the deeper inputs; the deepest on nothing shallower.
+
+    The outputs are weighted by fixed random tensors before summing: a plain sum of a
+    train-mode BatchNorm's output has an exactly zero gradient, so only float rounding
+    would have decided whether the deepest input "received" one."""
+    torch.manual_seed(0)
     connector = ReviewKDConnector(IN_CHANNELS, OUT, MID)
     feats = features(requires_grad=True)
     outs = connector(feats)
-    outs[0].sum().backward(retain_graph=True)
+    g = torch.Generator().manual_seed(1)
+    weights = [torch.randn(o.shape, generator=g) for o in outs]
+    (outs[0] * weights[0]).sum().backward(retain_graph=True)
     assert all(f.grad is not None and f.grad.abs().sum() > 0 for f in feats)
     for f in feats:
         f.grad = None
-    outs[-1].sum().backward()
+    (outs[-1] * weights[-1]).sum().backward()
     assert feats[0].grad is None and feats[1].grad is None
     assert feats[2].grad.abs().sum() > 0
 

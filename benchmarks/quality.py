@@ -90,6 +90,17 @@ PAIRS: Dict[str, Pair] = {
                 Run('cls_student', 'configs/cls/toy/resnet8_digits.py', 'cls', 'baseline')),
 }
 
+# The stand-in for ImageNet pretraining: each detection backbone of the toy pairs (both
+# detection pairs share them: configs/_base_/models/toy_detectors.py) trained once as a
+# 10-way digit classifier on crops cut from detection-style images
+# (kd_mmdet.datasets.digits_crops), then loaded by every detection run of the pair with
+# init_cfg=dict(type='Pretrained', prefix='backbone.'), frozen_stages=1, norm_eval=True.
+BACKBONES: Dict[str, Tuple[str, str]] = {
+    'teacher': ('pretrain_resnet50', 'benchmarks/configs/pretrain/resnet50_digits-crops.py'),
+    'student': ('pretrain_resnet18-w32',
+                'benchmarks/configs/pretrain/resnet18-w32_digits-crops.py'),
+}
+
 DET_RUNS: List[Run] = [
     Run('cwd_fpn', 'configs/cwd/cwd_fpn_gfl_digits.py', 'gfl', 'CWD (FPN)'),
     Run('cwd_fpn_mmrazor', 'benchmarks/configs/cwd_fpn_gfl_digits_mmrazor.py', 'gfl',
@@ -153,15 +164,22 @@ def precision_options(precision: str, distill: bool) -> List[str]:
     return (teacher if distill else []) + step
 
 
-def step_precision(precision: str) -> str:
+def step_precision(precision: str, ref: str = 'fp32') -> str:
     """The precision a student baseline runs in: only the step's options apply to it, so
-    ``bf16t``'s baseline is fp32's."""
-    return precision if PRECISIONS[precision][1] != PRECISIONS['fp32'][1] else 'fp32'
+    ``bf16t``'s baseline is fp32's. ``ref`` is the benchmark's own precision (its runs
+    keep plain names): a precision whose step equals ``ref``'s shares ``ref``'s baseline.
+    """
+    step = PRECISIONS[precision][1]
+    for candidate in (ref, 'fp32'):
+        if PRECISIONS[candidate][1] == step:
+            return candidate
+    return precision
 
 
-def variant(name: str, precision: str) -> str:
-    """Work-dir and table name of a run in ``precision`` (fp32 keeps the plain name)."""
-    return name if precision == 'fp32' else f'{name}@{precision}'
+def variant(name: str, precision: str, ref: str = 'fp32') -> str:
+    """Work-dir and table name of a run in ``precision``: runs in the benchmark's own
+    precision ``ref`` keep the plain name, others get ``@<precision>``."""
+    return name if precision == ref else f'{name}@{precision}'
 
 
 # Methods of the --quick smoke run (with their peers).
@@ -192,27 +210,47 @@ SEC_PER_RUN = 15.0  # process start, model build and validation, per run
 class Settings:
     """Everything that decides what a run computes (a work root holds one setting).
 
-    The defaults are the full benchmark, chosen to fit about 90 minutes on 2 cores
-    (``--dry-run`` prints the estimate): detection on 512 / 128 images of 96 px, GFL
-    students 12 epochs and teacher 24, Faster R-CNN students 6 epochs and teacher 12 (its
-    step costs 5x GFL's on CPU); classification on 3,000 / 1,000 images, students and
-    teacher 15 epochs (8 epochs on 2,000 images left the ResNet-8 baseline at 19 % top-1).
+    The defaults are the full benchmark, which follows mmdet's COCO recipe at toy scale
+    (docs/benchmarks.md, "Pretrained benchmark"): both detection backbones pretrained as
+    digit classifiers on 10,000 / 2,000 crops of 40 px (teacher ResNet-50 12 epochs,
+    student ResNet-18 8), then loaded with ``frozen_stages=1, norm_eval=True``; detection
+    on 640 / 256 images of 96 px; GFL teacher 48 epochs (validated every 4: its curve),
+    students 12; Faster R-CNN teacher 16, students 8 (its step costs 5x GFL's on CPU);
+    every run under bf16 autocast (``amp``, about 0.6x the fp32 step here, student mAP
+    equal to fp32's within the seed spread: docs/benchmarks.md, "Mixed precision");
+    classification as before: 3,000 / 1,000 images, students and teacher 15 epochs (8
+    epochs on 2,000 images left the ResNet-8 baseline at 19 % top-1).
     """
-    num_train: int = 512
-    num_val: int = 128
+    num_train: int = 640
+    num_val: int = 256
     img_size: int = 96
     epochs: int = 12
-    teacher_epochs: int = 24
-    frcnn_epochs: int = 6
-    frcnn_teacher_epochs: int = 12
+    teacher_epochs: int = 48
+    frcnn_epochs: int = 8
+    frcnn_teacher_epochs: int = 16
     cls_num_train: int = 3000
     cls_num_val: int = 1000
     cls_epochs: int = 15
     cls_teacher_epochs: int = 15
     keep_all_scores: bool = False  # score_thr 0: untrained smoke-run models keep boxes
     extra: List[str] = field(default_factory=list)  # further --cfg-options
+    # The precision of every run (teachers, pretraining, students); see PRECISIONS.
+    precision: str = 'amp'
+    # Detection backbones pretrained as digit classifiers (BACKBONES), loaded with
+    # frozen_stages=1, norm_eval=True as mmdet's COCO configs load ImageNet weights.
+    pretrained: bool = True
+    crop_num_train: int = 10000
+    crop_num_val: int = 2000
+    crop_size: int = 40
+    teacher_pretrain_epochs: int = 12
+    student_pretrain_epochs: int = 8
+    # Validate detection teachers every this many epochs: their mAP curve.
+    teacher_val_interval: int = 4  # 0: only at the end
 
     def data_dir(self, work_root: str, task: str) -> str:
+        if task == 'crops':
+            return osp.join(work_root, 'data', f'digits_crops_{self.crop_num_train}-'
+                            f'{self.crop_num_val}_{self.crop_size}px_from{self.img_size}px')
         if task == 'det':
             return osp.join(work_root, 'data',
                             f'digits_det_{self.num_train}-{self.num_val}_{self.img_size}px')
@@ -303,7 +341,8 @@ def load_repro_table():
     return module
 
 
-def summarize(results: List[dict], pair: Pair) -> Tuple[List[List[str]], List[str]]:
+def summarize(results: List[dict], pair: Pair, ref: str = 'fp32'
+              ) -> Tuple[List[List[str]], List[str]]:
     """Table rows and target verdicts of one pair from per-run, per-seed results.
 
     Args:
@@ -311,6 +350,8 @@ def summarize(results: List[dict], pair: Pair) -> Tuple[List[List[str]], List[st
             (``teacher``, ``baseline``, ``method``), ``seed``, ``value`` (percent or
             None), ``epochs`` and ``wall`` (seconds or None), all of this pair.
         pair: the pair (its label names the rows).
+        ref: the benchmark's own precision: its runs are the method rows and targets,
+            other precisions are labelled ``@<precision>``.
 
     Returns:
         ``(rows, verdicts)``: rows of method | pair | implementation | score | Δ vs
@@ -322,10 +363,10 @@ def summarize(results: List[dict], pair: Pair) -> Tuple[List[List[str]], List[st
     teacher = [r['value'] for r in results if r['role'] == 'teacher' and r['value'] is not None]
     teacher_val = teacher[0] if teacher else None
     def base_mean_of(precision):
-        name = variant(pair.baseline.name, step_precision(precision))
+        name = variant(pair.baseline.name, step_precision(precision, ref), ref)
         return mean_spread([r['value'] for r in of(name)])[0]
 
-    base_mean = base_mean_of('fp32')
+    base_mean = base_mean_of(ref)
     names = []
     for r in results:
         if r['name'] not in names:
@@ -346,7 +387,7 @@ def summarize(results: List[dict], pair: Pair) -> Tuple[List[List[str]], List[st
         gap = gap_closed(mean, base, teacher_val) if is_method else None
         impl = first['impl'] if first['impl'] == 'kd_mmdet' else f"{first['impl']} (peer)"
         label = first['method'] if is_method else first['role']
-        if precision != 'fp32':
+        if precision != ref:
             label += f' @{precision}'
         score = (fmt_num(first['value']) + ' (1)' if first['role'] == 'teacher'
                  and first['value'] is not None else fmt_mean(values))
@@ -358,7 +399,7 @@ def summarize(results: List[dict], pair: Pair) -> Tuple[List[List[str]], List[st
 
     verdicts = []
     ours = [n for n in names if of(n)[0]['role'] == 'method' and of(n)[0]['impl'] == 'kd_mmdet'
-            and of(n)[0].get('precision', 'fp32') == 'fp32']
+            and of(n)[0].get('precision', 'fp32') == ref]
     for name in ours:
         mean = means[name]
         if mean is None or base_mean is None:
@@ -454,12 +495,96 @@ def score_thr_paths(model: dict, prefix: str = '') -> List[str]:
     return paths
 
 
+def read_curve(work_dir: str, key: str) -> List[Tuple[int, float]]:
+    """``(epoch, value)`` of every validation of the newest run in ``work_dir``."""
+    run = load_repro_table().latest_run(work_dir)
+    if run is None:
+        return []
+    with open(osp.join(run, 'vis_data', 'scalars.json')) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [(int(r['step']), float(r[key])) for r in rows if key in r and 'step' in r]
+
+
+def pretrained_override(model: dict, checkpoint: str) -> Tuple[List[str], dict]:
+    """Where a run's trained backbone sits and the options that load ``checkpoint`` into it.
+
+    The trained detector is ``model.architecture`` in a distillation config, else
+    ``model`` itself (a plain detector, or mmdet's LD detector whose student is the
+    detector). A distillation teacher is never touched: its weights come from
+    ``teacher_ckpt``.
+
+    Returns:
+        ``(path, override)``: the key path of the backbone and the dict to merge there —
+        mmdet's ImageNet recipe: ``init_cfg`` Pretrained with the classifier's
+        ``backbone.`` prefix, ``frozen_stages=1``, ``norm_eval=True``.
+    """
+    path = ['architecture', 'backbone'] if 'architecture' in model else ['backbone']
+    node = model
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            raise ValueError(f'quality.py: no model.{".".join(path)} to load a pretrained '
+                             'backbone into')
+        node = node[key]
+    if node.get('type', 'ResNet').split('.')[-1] != 'ResNet':
+        raise ValueError(f'quality.py: model.{".".join(path)} is {node.get("type")}, '
+                         'the pretrained checkpoints are mmdet ResNets')
+    override = dict(frozen_stages=1, norm_eval=True,
+                    init_cfg=dict(_delete_=True, type='Pretrained', prefix='backbone.',
+                                  checkpoint=checkpoint))
+    return path, override
+
+
+def write_pretrained_config(config: str, checkpoint: str, out_path: str) -> str:
+    """A config that is ``config`` with its trained backbone loaded from ``checkpoint``
+    (see ``pretrained_override``); written to ``out_path``, which is returned."""
+    from mmengine.config import Config
+    src = osp.join(REPO, config)
+    path, override = pretrained_override(Config.fromfile(src).model, checkpoint)
+    nested: dict = override
+    for key in reversed(path):
+        nested = {key: nested}
+    text = (f'# {config} with its backbone pretrained as a digit classifier\n'
+            '# (written by benchmarks/quality.py).\n'
+            f'_base_ = [{src!r}]\n'
+            f'model = {nested!r}\n')
+    os.makedirs(osp.dirname(out_path), exist_ok=True)
+    with open(out_path, 'w') as f:
+        f.write(text)
+    return out_path
+
+
+_WEIGHT_KEYS = ('loss_weight', 'vlr_weight', 'kd_weight', 'alpha_fgd', 'beta_fgd', 'gamma_fgd',
+                'lambda_fgd', 'alpha_mgd')
+
+
+def distill_weight_options(model: dict, factor: float) -> List[str]:
+    """``--cfg-options`` that multiply every distillation loss weight of a config by
+    ``factor`` (a loss-weight sweep).
+
+    The weights are the ``loss_weight``-like keys (``_WEIGHT_KEYS``: FGD's α, β, γ, λ and
+    MGD's α are its weights; MGD's ``lambda_mgd`` is a mask ratio and is kept) of every
+    loss in ``model.distiller.distill_losses`` and of CrossKD's top-level ``loss_*_kd``.
+    Raises ValueError when the config has none.
+    """
+    losses = dict(model.get('distiller', {}).get('distill_losses', {}))
+    prefix = {name: f'model.distiller.distill_losses.{name}' for name in losses}
+    for key, value in model.items():
+        if key.startswith('loss_') and key.endswith('_kd') and isinstance(value, dict):
+            losses[key], prefix[key] = value, f'model.{key}'
+    opts = [f'{prefix[name]}.{key}={loss[key] * factor!r}'
+            for name, loss in losses.items() for key in _WEIGHT_KEYS if key in loss]
+    if not opts:
+        raise ValueError('quality.py: no distillation loss weight found to sweep '
+                         f'(looked for {", ".join(_WEIGHT_KEYS)})')
+    return opts
+
+
 def final_checkpoint(work_dir: str, epochs: int) -> str:
     return osp.join(work_dir, f'epoch_{epochs}.pth')
 
 
-def train_command(run: Run, work_dir: str, epochs: int, options: List[str]) -> List[str]:
-    return ['python', 'tools/train.py', run.config, '--epochs', str(epochs),
+def train_command(config: str, work_dir: str, epochs: int, options: List[str]) -> List[str]:
+    return ['python', 'tools/train.py', config, '--epochs', str(epochs),
             '--work-dir', work_dir, '--cfg-options', *options]
 
 
@@ -534,7 +659,12 @@ class Bench:
     def make_data(self, task: str) -> str:
         s = self.settings
         out = self.settings.data_dir(self.root, task)
-        if task == 'det':
+        if task == 'crops':
+            done = osp.join(out, 'val')
+            cmd = ['python', 'tools/make_digits_crops.py', out, '--train',
+                   str(s.crop_num_train), '--val', str(s.crop_num_val), '--img-size',
+                   str(s.img_size), '--crop-size', str(s.crop_size)]
+        elif task == 'det':
             done = osp.join(out, 'annotations', 'instances_val.json')
             cmd = ['python', 'tools/make_digits.py', out, '--train', str(s.num_train),
                    '--val', str(s.num_val), '--size', str(s.img_size)]
@@ -548,8 +678,13 @@ class Bench:
 
     def train(self, run: Run, work_dir: str, teacher: bool, seed: int,
               teacher_ckpt: Optional[str], data_root: str,
-              extra: Sequence[str] = ()) -> dict:
-        """Train one run unless its final checkpoint exists; its result dict."""
+              extra: Sequence[str] = (), backbone_ckpt: Optional[str] = None) -> dict:
+        """Train one run unless its final checkpoint exists; its result dict.
+
+        With ``backbone_ckpt`` the run trains ``<work-root>/configs/<name>.py``, its
+        config with the trained backbone loaded from that checkpoint
+        (``write_pretrained_config``).
+        """
         task = PAIRS[run.pair].task
         epochs = self.settings.epochs_of(run, teacher)
         result = dict(name=run.name, method=run.method, impl=run.impl, peer_of=run.peer_of,
@@ -563,7 +698,14 @@ class Bench:
             return result
         options = config_options(run.config, self.settings, data_root, task, teacher_ckpt,
                                  seed) + list(extra)
-        cmd = train_command(run, work_dir, epochs, options)
+        config = run.config
+        if backbone_ckpt is not None:
+            config = osp.join(self.root, 'configs', f'{run.name}.py')
+            if not (self.args.dry_run or self.args.report_only):
+                write_pretrained_config(run.config, backbone_ckpt, config)
+        if teacher and task == 'det' and self.settings.teacher_val_interval > 0:
+            options.append(f'train_cfg.val_interval={self.settings.teacher_val_interval}')
+        cmd = train_command(config, work_dir, epochs, options)
         result['command'] = self.shell(cmd)
         done = osp.isfile(final_checkpoint(work_dir, epochs))
         if not done:
@@ -578,6 +720,46 @@ class Bench:
         else:
             self.commands.append(f'# done: {self.shell(cmd)}')
         return self.collect(result, task)
+
+    def pretrain(self) -> Tuple[Dict[str, str], List[dict]]:
+        """Train each of ``BACKBONES`` as a digit classifier unless done.
+
+        Returns:
+            ``({'teacher'|'student': checkpoint}, results)``; a result has role
+            ``pretrain``, pair ``pretrain``, the final top-1 as value and the top-1 of
+            every epoch as ``curve``.
+        """
+        s = self.settings
+        data_root = self.make_data('crops').rstrip('/') + '/'
+        ckpts, results = {}, []
+        for role, (name, config) in BACKBONES.items():
+            epochs = s.teacher_pretrain_epochs if role == 'teacher' else \
+                s.student_pretrain_epochs
+            work_dir = osp.join(self.root, 'pretrain', name)
+            options = ['randomness.seed=0'] + [
+                f'{loader}.dataset.data_root={data_root}'
+                for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+            options += precision_options(s.precision, False) + list(s.extra)
+            cmd = train_command(config, work_dir, epochs, options)
+            result = dict(name=name, method=f'pretrain ({role} backbone)', impl='kd_mmdet',
+                          peer_of=None, role='pretrain', pair='pretrain', seed=0,
+                          epochs=epochs, work_dir=work_dir, config=config, value=None,
+                          wall=None, status=None, command=self.shell(cmd),
+                          precision=s.precision, backbone=role)
+            if not osp.isfile(final_checkpoint(work_dir, epochs)):
+                try:
+                    self.execute(cmd, osp.join(work_dir, 'bench_train.log'))
+                except RuntimeError as e:
+                    raise SystemExit(f'quality.py: pretraining the {role} backbone failed; '
+                                     f'no detection run can start without it.\n{e}')
+            else:
+                self.commands.append(f'# done: {self.shell(cmd)}')
+            result = self.collect(result, 'cls')
+            result['curve'] = read_curve(work_dir, METRICS['cls'][0]) if osp.isdir(
+                work_dir) else []
+            ckpts[role] = final_checkpoint(work_dir, epochs)
+            results.append(result)
+        return ckpts, results
 
     def collect(self, result: dict, task: str) -> dict:
         key, scale, _ = METRICS[task]
@@ -605,6 +787,11 @@ class Bench:
         for run in runs:
             if run.pair not in pairs:
                 pairs.append(run.pair)
+        ref = self.settings.precision
+        backbones: Dict[str, str] = {}
+        if self.settings.pretrained and any(PAIRS[p].task == 'det' for p in pairs):
+            backbones, pre_results = self.pretrain()
+            results += pre_results
         for pair_key in pairs:
             pair = PAIRS[pair_key]
             if not osp.isfile(osp.join(REPO, pair.teacher.config)):
@@ -615,39 +802,63 @@ class Bench:
                 print(f'[quality] {pair.label}: missing ({maker})')
                 continue
             data_root = self.make_data(pair.task)
+            det_backbones = backbones if pair.task == 'det' else {}
             t_work = osp.join(self.root, 'teachers', pair.teacher.name)
             t_res = self.train(pair.teacher, t_work, True, seeds[0], None, data_root,
-                               precision_options('fp32', False))
-            results.append(dict(t_res, pair=pair_key, precision='fp32'))
+                               precision_options(ref, False), det_backbones.get('teacher'))
+            if pair.task == 'det' and osp.isdir(t_work):
+                t_res['curve'] = read_curve(t_work, METRICS['det'][0])
+            results.append(dict(t_res, pair=pair_key, precision=ref))
             t_ckpt = final_checkpoint(t_work, t_res['epochs'])
             for seed in seeds:
                 for precision in self.args.precisions:
                     for run in [pair.baseline] + [r for r in runs if r.pair == pair_key]:
-                        # mmrazor peers swap only the loss and run on kd_mmdet's
-                        # algorithm; mmdet's LD detector knows no teacher_precision.
-                        if run.impl == 'mmdet' and precision != 'fp32':
-                            continue
-                        if run is pair.baseline and step_precision(precision) != precision:
-                            continue  # the same run as the baseline of fp32
-                        name = variant(run.name, precision)
+                        if run is pair.baseline and \
+                                step_precision(precision, ref) != precision:
+                            continue  # the same run as the baseline of another precision
+                        name = variant(run.name, precision, ref)
                         work = osp.join(self.root, str(seed), name)
                         needs_teacher = run is not pair.baseline
+                        # mmrazor peers swap only the loss and run on kd_mmdet's
+                        # algorithm; mmdet's LD detector knows no teacher_precision: it
+                        # gets the step's options only.
                         res = self.train(run, work, False, seed,
                                          t_ckpt if needs_teacher else None, data_root,
                                          precision_options(precision, needs_teacher and
-                                                           run.impl != 'mmdet'))
+                                                           run.impl != 'mmdet'),
+                                         det_backbones.get('student'))
                         results.append(dict(res, pair=pair_key, name=name,
                                             precision=precision))
+            for run in [r for r in runs if r.pair == pair_key and r.impl == 'kd_mmdet']:
+                for factor in self.args.sweep or ():
+                    results.append(self.sweep_run(run, factor, seeds[0], t_ckpt, data_root,
+                                                  det_backbones.get('student')))
         return results
 
+    def sweep_run(self, run: Run, factor: float, seed: int, teacher_ckpt: str,
+                  data_root: str, backbone_ckpt: Optional[str]) -> dict:
+        """``run`` with every distillation loss weight times ``factor`` (one seed, the
+        benchmark's precision); work dir ``<work-root>/sweep/<seed>/<name>_x<factor>``.
+        """
+        from mmengine.config import Config
+        model = Config.fromfile(osp.join(REPO, run.config)).model
+        name = f'{run.name}_x{factor:g}'
+        options = precision_options(self.settings.precision, True) + \
+            distill_weight_options(model, factor)
+        res = self.train(run, osp.join(self.root, 'sweep', str(seed), name), False, seed,
+                         teacher_ckpt, data_root, options, backbone_ckpt)
+        return dict(res, pair=run.pair, name=name, role='sweep', factor=factor,
+                    base_name=run.name, precision=self.settings.precision)
 
-def precision_rows(results: List[dict]) -> Tuple[List[List[str]], List[str]]:
-    """Rows of run | precision | score | fp32 score | Δ (mean of per-seed differences)
-    | fp32 seed sd, and one verdict per run and precision: the mean difference within
-    the larger seed sd of the two ("equal within the seed spread")."""
+
+def precision_rows(results: List[dict], ref: str = 'fp32') -> Tuple[List[List[str]], List[str]]:
+    """Rows of run | precision | score | ``ref`` score | Δ (mean of per-seed differences)
+    | larger seed sd, and one verdict per run and precision: the mean difference within
+    the larger seed sd of the two ("equal within the seed spread"). ``ref`` is the
+    benchmark's own precision."""
     by_key: Dict[Tuple[str, str, int], float] = {}
     for r in results:
-        if r['role'] != 'teacher' and r['value'] is not None:
+        if r['role'] in ('baseline', 'method') and r['value'] is not None:
             base_name = r['name'].split('@')[0]
             by_key[(base_name, r.get('precision', 'fp32'), r['seed'])] = r['value']
     rows, verdicts = [], []
@@ -655,27 +866,27 @@ def precision_rows(results: List[dict]) -> Tuple[List[List[str]], List[str]]:
     for name, _, _ in by_key:
         if name not in names:
             names.append(name)
-    precisions = [p for p in PRECISIONS if p != 'fp32']
+    precisions = [p for p in PRECISIONS if p != ref]
     for name in names:
         for p in precisions:
             seeds = sorted(s for (n, q, s) in by_key if n == name and q == p
-                           and (name, 'fp32', s) in by_key)
+                           and (name, ref, s) in by_key)
             if not seeds:
                 continue
             low = [by_key[(name, p, s)] for s in seeds]
-            ref = [by_key[(name, 'fp32', s)] for s in seeds]
-            diff = statistics.mean(a - b for a, b in zip(low, ref))
-            sd = max(mean_spread(low)[1] or 0.0, mean_spread(ref)[1] or 0.0)
-            rows.append([name, p, fmt_mean(low), fmt_mean(ref), f'{diff:+.2f}',
+            high = [by_key[(name, ref, s)] for s in seeds]
+            diff = statistics.mean(a - b for a, b in zip(low, high))
+            sd = max(mean_spread(low)[1] or 0.0, mean_spread(high)[1] or 0.0)
+            rows.append([name, p, fmt_mean(low), fmt_mean(high), f'{diff:+.2f}',
                          fmt_num(sd if len(seeds) > 1 else None, '{:.2f}'), str(len(seeds))])
             if len(seeds) > 1:
-                verdicts.append(f'{name} @{p}: {diff:+.2f} vs fp32, seed sd {sd:.2f} — '
+                verdicts.append(f'{name} @{p}: {diff:+.2f} vs {ref}, seed sd {sd:.2f} — '
                                 f'equal within the seed spread '
                                 f'{"met" if abs(diff) <= sd else "MISSED"}')
     return rows, verdicts
 
 
-PRECISION_HEADER = ['run', 'precision', 'score', 'fp32 score', 'Δ vs fp32 (per seed)',
+PRECISION_HEADER = ['run', 'precision', 'score', '{ref} score', 'Δ vs {ref} (per seed)',
                     'larger seed sd', 'seeds']
 
 
@@ -688,7 +899,8 @@ def repro_tables(results: List[dict], seeds: Sequence[int]) -> List[str]:
             continue
         for seed in seeds:
             dirs = [r['work_dir'] for r in results if r['pair'] == pair_key
-                    and r['seed'] == seed and r['role'] != 'teacher' and r['value'] is not None]
+                    and r['seed'] == seed and r['role'] in ('baseline', 'method')
+                    and r['value'] is not None]
             base = [r['work_dir'] for r in results if r['pair'] == pair_key
                     and r['seed'] == seed and r['role'] == 'baseline' and r['value'] is not None]
             if not dirs:
@@ -696,6 +908,44 @@ def repro_tables(results: List[dict], seeds: Sequence[int]) -> List[str]:
             table = repro.build_table(dirs, base[0] if base else None)
             out.append(f'{pair.label}, seed {seed}:\n\n{repro.to_markdown(table)}')
     return out
+
+
+def sweep_rows(results: List[dict], ref: str) -> Tuple[List[List[str]], List[float]]:
+    """One row per swept method: its score at each weight factor (×1 is the method's own
+    run on the sweep's seed) and the baseline of that seed."""
+    sweeps = [r for r in results if r['role'] == 'sweep']
+    factors = sorted({r['factor'] for r in sweeps} | {1.0})
+    rows = []
+    for base_name in dict.fromkeys(r['base_name'] for r in sweeps):
+        mine = [r for r in sweeps if r['base_name'] == base_name]
+        seed, pair = mine[0]['seed'], mine[0]['pair']
+        scores = {r['factor']: r['value'] for r in mine}
+        own = [r for r in results if r['name'] == base_name and r['seed'] == seed
+               and r['role'] == 'method' and r.get('precision', ref) == ref]
+        scores[1.0] = own[0]['value'] if own else None
+        base = [r['value'] for r in results if r['role'] == 'baseline' and r['pair'] == pair
+                and r['seed'] == seed and r.get('precision', ref) == ref]
+        rows.append([base_name, str(seed), fmt_num(base[0] if base else None)] +
+                    [fmt_num(scores.get(f)) for f in factors])
+    return rows, factors
+
+
+def curve_sections(results: List[dict]) -> List[str]:
+    """Markdown of the pretraining (top-1 per epoch) and teacher (box mAP per validation)
+    curves, from the ``curve`` of the results that have one."""
+    parts = []
+    for role, title, scale in (('pretrain', 'Backbone pretraining (digit crops, top-1 %)', 1.0),
+                               ('teacher', 'Teachers (box mAP per validation)', 100.0)):
+        rows = []
+        for r in results:
+            if r['role'] != role or not r.get('curve'):
+                continue
+            points = ', '.join(f'{epoch}: {value * scale:.1f}' for epoch, value in r['curve'])
+            rows.append([r['name'], str(r['epochs']), fmt_num(r['value']), points])
+        if rows:
+            parts += ['', f'## {title}', '',
+                      to_markdown(['run', 'epochs', 'final', 'epoch: value'], rows)]
+    return parts
 
 
 def report(results: List[dict], settings: Settings, args: argparse.Namespace,
@@ -707,14 +957,16 @@ def report(results: List[dict], settings: Settings, args: argparse.Namespace,
              f'{args.threads} threads.']
     if elapsed is not None:
         parts.append(f'Wall time of this invocation: {elapsed / 60:.1f} min.')
+    ref = settings.precision
+    parts += curve_sections(results)
     verdicts_all = []
     for task in ('det', 'cls'):
         rows, verdicts = [], []
         for pair_key, pair in PAIRS.items():
-            mine = [r for r in results if r['pair'] == pair_key]
+            mine = [r for r in results if r['pair'] == pair_key and r['role'] != 'sweep']
             if pair.task != task or not mine:
                 continue
-            r, v = summarize(mine, pair)
+            r, v = summarize(mine, pair, ref)
             rows += r
             verdicts += v
         if not rows:
@@ -725,13 +977,18 @@ def report(results: List[dict], settings: Settings, args: argparse.Namespace,
             'Classification (digits, top-1 %)'
         parts += ['', f'## {title}', '', to_markdown(header, rows)]
         verdicts_all += verdicts
-    p_rows, p_verdicts = precision_rows(results)
+    p_rows, p_verdicts = precision_rows(results, ref)
     if p_rows:
-        parts += ['', '## Precision (same teacher and seeds as fp32)', '',
-                  to_markdown(PRECISION_HEADER, p_rows)]
+        parts += ['', f'## Precision (same teacher and seeds as {ref})', '',
+                  to_markdown([h.format(ref=ref) for h in PRECISION_HEADER], p_rows)]
         verdicts_all += p_verdicts
     if verdicts_all:
         parts += ['', '## Targets', ''] + [f'- {v}' for v in verdicts_all]
+    if any(r['role'] == 'sweep' for r in results):
+        s_rows, factors = sweep_rows(results, ref)
+        parts += ['', '## Loss-weight sweeps (all distillation weights × factor, one seed)', '',
+                  to_markdown(['method', 'seed', 'baseline'] + [f'×{f:g}' for f in factors],
+                              s_rows)]
     tables = repro_tables(results, args.seeds)
     if tables:
         parts += ['', '## Reproduction tables (tools/repro_table.py)', '']
@@ -767,10 +1024,30 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--cls-num-val', type=int, help='classification val images (1000)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value options for every run')
+    parser.add_argument('--precision', choices=list(PRECISIONS),
+                        help='the precision of every run (teachers, pretraining, students; '
+                        'default amp): fp32, bf16t (bf16 channels_last teacher), amp (bf16t '
+                        'plus bf16 autocast of the whole step)')
     parser.add_argument('--precisions', nargs='+', choices=list(PRECISIONS),
-                        default=['fp32'], help='train every student run in each: fp32, '
-                        'bf16t (bf16 channels_last teacher), amp (bf16t plus bf16 autocast '
-                        'of the whole step); default fp32')
+                        help='train every student run once in each, on the same teachers '
+                        '(default: --precision only); runs in other precisions than '
+                        '--precision are named <run>@<precision> and compared with it')
+    parser.add_argument('--sweep', type=float, nargs='+',
+                        help='also train each selected kd_mmdet method with all its '
+                        'distillation loss weights times each factor, on the first seed '
+                        '(e.g. --sweep 0.1 0.3 3 10: two orders of magnitude)')
+    parser.add_argument('--no-pretrained', dest='pretrained', action='store_false',
+                        default=None, help='detection backbones from scratch (no '
+                        'pretraining stage, frozen_stages -1, BN trained)')
+    parser.add_argument('--crop-num-train', type=int,
+                        help='pretraining crops, train (10000)')
+    parser.add_argument('--crop-num-val', type=int, help='pretraining crops, val (2000)')
+    parser.add_argument('--teacher-pretrain-epochs', type=int,
+                        help='pretraining epochs of the teacher backbone (12)')
+    parser.add_argument('--student-pretrain-epochs', type=int,
+                        help='pretraining epochs of the student backbone (8)')
+    parser.add_argument('--teacher-val-interval', type=int,
+                        help='validate detection teachers every N epochs (their curve)')
     parser.add_argument('--threads', type=int, default=2, help='OMP_NUM_THREADS of each run')
     parser.add_argument('--work-root', help='default work_dirs/bench (work_dirs/bench_quick '
                         'with --quick)')
@@ -789,7 +1066,8 @@ def make_settings(args: argparse.Namespace) -> Settings:
     quick = dict(num_train=48, num_val=16, img_size=96, epochs=1, teacher_epochs=1,
                  frcnn_epochs=1, frcnn_teacher_epochs=1, cls_num_train=256,
                  cls_num_val=128, cls_epochs=1, cls_teacher_epochs=1,
-                 keep_all_scores=True) if args.quick else {}
+                 crop_num_train=256, crop_num_val=64, teacher_pretrain_epochs=1,
+                 student_pretrain_epochs=1, keep_all_scores=True) if args.quick else {}
     settings = Settings(**quick)
     # every setting with a flag of its name (keep_all_scores and extra have none)
     for f in fields(Settings):
@@ -808,10 +1086,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(to_markdown(['name', 'method', 'pair', 'implementation', 'peer of', 'config',
                            'config exists'], rows))
         return 0
-    args.seeds = args.seeds or ([0] if args.quick else [0, 1])
+    args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     args.work_root = osp.abspath(args.work_root) if args.work_root else osp.join(
         REPO, 'work_dirs', 'bench_quick' if args.quick else 'bench')
     settings = make_settings(args)
+    args.precisions = args.precisions or [settings.precision]
     runs = select_runs(args.methods, args.tasks, args.quick)
     bench = Bench(args, settings)
     bench.check_settings()

@@ -1,0 +1,126 @@
+"""benchmarks/quality.py's pretraining stage: classifier configs, checkpoint loading into
+the detection configs with mmdet's ImageNet recipe, and the quick mode end to end."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from benchmarks import quality
+
+REPO = quality.REPO
+TOY = {'teacher': 'configs/toy/gfl_teacher_digits.py',
+       'student': 'configs/toy/gfl_student_digits.py'}
+
+
+def _plain(d):
+    return {k: (_plain(v) if isinstance(v, dict) else v) for k, v in d.items()}
+
+
+@pytest.mark.parametrize('role', ['teacher', 'student'])
+def test_pretrain_classifier_has_the_detectors_backbone(role):
+    """The classifier's backbone is the detectors' ResNet of that role, so its weights load
+    into both detection pairs (only the outputs and the from-scratch init differ)."""
+    _, config = quality.BACKBONES[role]
+    backbone = _plain(Config.fromfile(osp.join(REPO, config)).model.backbone)
+    assert backbone.pop('type') == 'mmdet.ResNet'
+    assert backbone.pop('out_indices') == (3, )
+    for det in (TOY[role], TOY[role].replace('gfl', 'faster-rcnn')):
+        want = _plain(Config.fromfile(osp.join(REPO, det)).model.backbone)
+        assert want.pop('type') == 'ResNet'
+        want.pop('out_indices')
+        assert backbone == want
+
+
+def _build(cfg_path, scope='mmdet', teacher_ckpt=None):
+    cfg = Config.fromfile(cfg_path)
+    if 'teacher_ckpt' in cfg.model:
+        cfg.model.teacher_ckpt = teacher_ckpt
+    init_default_scope(scope)
+    from mmrazor.registry import MODELS
+    return MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('config,path', [
+    ('configs/toy/gfl_student_digits.py', 'backbone'),
+    ('configs/cwd/cwd_fpn_gfl_digits.py', 'architecture.backbone'),
+    ('configs/ld/ld-mmdet_gfl_digits.py', 'backbone'),
+])
+def test_pretrained_config_loads_the_classifier_into_the_trained_backbone(
+        tmp_path, config, path):
+    """Every backbone tensor equals the classifier's after init_weights; stage 1 and the
+    stem are frozen, BN statistics stay fixed in train mode; a distillation teacher is not
+    touched."""
+    torch.manual_seed(0)
+    classifier = _build(osp.join(REPO, quality.BACKBONES['student'][1]), 'mmpretrain')
+    ckpt = str(tmp_path / 'cls.pth')
+    torch.save({'state_dict': classifier.state_dict()}, ckpt)
+    wrapper = quality.write_pretrained_config(config, ckpt, str(tmp_path / 'cfg.py'))
+    model = _build(wrapper)
+    teacher_before = None
+    if hasattr(model, 'teacher'):  # a distiller: its teacher comes from teacher_ckpt
+        teacher_before = model.teacher.state_dict()
+        torch.save({'state_dict': teacher_before}, str(tmp_path / 'teacher.pth'))
+        model = _build(wrapper, teacher_ckpt=str(tmp_path / 'teacher.pth'))
+    model.init_weights()
+    backbone = model
+    for key in path.split('.'):
+        backbone = getattr(backbone, key)
+    want = {k[len('backbone.'):]: v for k, v in classifier.state_dict().items()
+            if k.startswith('backbone.')}
+    got = backbone.state_dict()
+    assert set(got) == set(want)
+    for k, v in want.items():
+        torch.testing.assert_close(got[k], v, rtol=0, atol=0, msg=k)
+    assert not any(p.requires_grad for p in backbone.layer1.parameters())
+    assert not backbone.conv1.weight.requires_grad
+    assert all(p.requires_grad for p in backbone.layer2.parameters())
+    model.train()
+    assert not backbone.layer3[0].bn1.training
+    if teacher_before is not None:
+        for k, v in model.teacher.state_dict().items():
+            torch.testing.assert_close(v, teacher_before[k], rtol=0, atol=0)
+
+
+def test_pretrained_override_refuses_what_it_cannot_load():
+    with pytest.raises(ValueError, match='no model.backbone'):
+        quality.pretrained_override(dict(type='X'), 'c.pth')
+    with pytest.raises(ValueError, match='model.architecture.backbone is SwinTransformer'):
+        quality.pretrained_override(
+            dict(architecture=dict(backbone=dict(type='SwinTransformer'))), 'c.pth')
+
+
+@pytest.mark.slow
+def test_quick_mode_pretrains_loads_and_reports(tmp_path):
+    """`quality.py --quick` for one detection method: both backbones pretrained (with a
+    top-1 curve), the teacher with its mAP curve, baseline and method from the pretrained
+    student backbone; results.json keeps one record per run; a second call trains
+    nothing."""
+    root = str(tmp_path / 'bench')
+    cmd = [sys.executable, 'benchmarks/quality.py', '--quick', '--tasks', 'det',
+           '--methods', 'cwd_fpn', '--work-root', root]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    with open(osp.join(root, 'results.json')) as f:
+        data = json.load(f)
+    by = {r['name']: r for r in data['results']}
+    for name, _ in quality.BACKBONES.values():
+        assert by[name]['role'] == 'pretrain' and by[name]['value'] is not None
+        assert [epoch for epoch, _ in by[name]['curve']] == [1]
+    teacher = by['gfl_teacher']
+    assert teacher['curve'] and teacher['curve'][-1][1] * 100 == pytest.approx(
+        teacher['value'])
+    for name in ('gfl_student', 'cwd_fpn'):
+        assert by[name]['value'] is not None and by[name]['precision'] == 'amp'
+        log = open(osp.join(by[name]['work_dir'], 'bench_train.log')).read()
+        ckpt = osp.join(root, 'pretrain', quality.BACKBONES['student'][0], 'epoch_1.pth')
+        assert f'load backbone. in model from: {ckpt}' in log
+        assert 'configs/' + name in by[name]['command']
+    report = open(osp.join(root, 'report.md')).read()
+    assert '## Backbone pretraining' in report and '## Teachers' in report
+    again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and '[quality] OMP' not in again.stdout

@@ -21,7 +21,8 @@ def test_grad_shares_match_a_slow_transcription():
 
     def terms():
         h = x @ w1
-        return {'student.loss_cls': (h ** 2).mean(), 'student.loss_bbox': (h @ w2).abs().mean(),
+        return {'student.loss_cls': (h ** 2).mean(),
+                'student.loss_bbox': (h @ w2).abs().mean(),
                 'distill.loss_a': ((h - frozen) ** 2).sum() * 0.1,
                 'distill.loss_b': -(h @ w2).mean()}
 

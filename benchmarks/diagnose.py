@@ -1,0 +1,246 @@
+"""Evidence for a method that does not help on the quality benchmark (docs/benchmarks.md).
+
+    # the teacher's own accuracy on what LD and CWD-on-logits copy, beside the student's
+    python benchmarks/diagnose.py teacher-quality --work-root work_dirs/bench16 [--seed 0]
+    # each term's gradient share over training (kd_mmdet.GradShareHook), one seed
+    python benchmarks/diagnose.py grad-share --work-root work_dirs/bench16 --methods fgd ld_full
+
+Both read a finished ``benchmarks/quality.py`` work root (its ``results.json`` and
+checkpoints) and print Markdown tables; ``grad-share`` trains the named method runs of the
+first seed again, with the hook, into ``<work-root>/diagnose/<name>`` (resumable: a
+finished run is read, not repeated).
+
+``teacher-quality`` (GFL pair): on the validation images, with the GFL head's own ATSS
+assignment (the anchors are the same for teacher and student, so the positives are the
+same), per FPN level and over all levels:
+
+- ``cls acc``: share of positives whose highest class score is the ground-truth class —
+  what class KD and CWD on the class logits copy;
+- ``score@gt``: mean sigmoid score of the ground-truth class (GFL trains it towards the
+  IoU of the predicted box);
+- ``IoU``: mean IoU of the box decoded from the edge distributions with the ground truth
+  — what LD's main and VLR terms copy;
+- ``CWD mass``: per class present in an image, the share of that class channel's spatial
+  softmax (τ = 1, as CWD normalises it) that lies on the class's positives, averaged —
+  the distribution CWD on the logits makes the student copy.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shlex
+import subprocess
+import sys
+from typing import Dict, List, Optional, Sequence
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+from benchmarks.quality import final_checkpoint, fmt_num, to_markdown  # noqa: E402
+
+
+def load_results(work_root: str) -> List[dict]:
+    path = osp.join(work_root, 'results.json')
+    if not osp.isfile(path):
+        raise SystemExit(f'diagnose.py: {path} not found: run benchmarks/quality.py first')
+    with open(path) as f:
+        return json.load(f)['results']
+
+
+def find(results: List[dict], name: str, seed: Optional[int] = None) -> dict:
+    for r in results:
+        if r['name'] == name and (seed is None or r['seed'] == seed) and r['value'] is not None:
+            return r
+    raise SystemExit(f'diagnose.py: no finished run {name!r}'
+                     + (f' of seed {seed}' if seed is not None else '') + ' in results.json')
+
+
+# ---- teacher quality -----------------------------------------------------------------
+def build_detector(result: dict):
+    """The detector of a finished plain-detector run (teacher or baseline), in eval mode,
+    with its final checkpoint loaded, and the run's config."""
+    from mmengine.config import Config, DictAction
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmdet.registry import MODELS
+    cmd = shlex.split(result['command'].split(' ', 1)[1])  # drop OMP_NUM_THREADS=
+    config = osp.join(REPO, cmd[2])
+    options = cmd[cmd.index('--cfg-options') + 1:]
+    cfg = Config.fromfile(config)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction)
+    cfg.merge_from_dict(parser.parse_args(['--o', *options]).o)
+    init_default_scope('mmdet')
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, final_checkpoint(osp.join(REPO, result['work_dir']),
+                                            result['epochs']), map_location='cpu',
+                    logger='silent')
+    return model.eval(), cfg
+
+
+def positive_quality(model, data: dict) -> Dict[int, Dict[str, List[float]]]:
+    """Per level, the per-positive ``cls``, ``score``, ``iou`` and per (image, class)
+    ``mass`` values of one preprocessed batch (see the module docstring)."""
+    import torch
+    from mmdet.structures.bbox import bbox_overlaps
+    head = model.bbox_head
+    inputs, samples = data['inputs'], data['data_samples']
+    with torch.no_grad():
+        cls_scores, bbox_preds = head(model.extract_feat(inputs))
+    metas = [s.metainfo for s in samples]
+    gts = [s.gt_instances for s in samples]
+    sizes = [c.shape[-2:] for c in cls_scores]
+    anchors, valid = head.get_anchors(sizes, metas, device=inputs.device)
+    (anchor_list, labels_list, _, bbox_targets_list, _, _) = head.get_targets(
+        anchors, valid, gts, metas)
+    out: Dict[int, Dict[str, List[float]]] = {}
+    num_classes = head.num_classes
+    for lvl, (cls, reg, anc, lab, tgt, stride) in enumerate(zip(
+            cls_scores, bbox_preds, anchor_list, labels_list, bbox_targets_list,
+            head.prior_generator.strides)):
+        n = cls.size(0)
+        cls_flat = cls.permute(0, 2, 3, 1).reshape(n, -1, num_classes)
+        reg_flat = reg.permute(0, 2, 3, 1).reshape(n, -1, 4 * (head.reg_max + 1))
+        rows = out.setdefault(lvl, dict(cls=[], score=[], iou=[], mass=[]))
+        for i in range(n):
+            pos = (lab[i] >= 0) & (lab[i] < num_classes)
+            spatial = torch.softmax(cls_flat[i].float(), dim=0)  # per class, over positions
+            for c in lab[i][pos].unique().tolist():
+                rows['mass'].append(float(spatial[pos & (lab[i] == c), c].sum()))
+            if not pos.any():
+                continue
+            labels = lab[i][pos]
+            scores = cls_flat[i][pos].float()
+            rows['cls'] += (scores.argmax(1) == labels).float().tolist()
+            rows['score'] += scores.sigmoid().gather(1, labels[:, None])[:, 0].tolist()
+            centers = head.anchor_center(anc[i][pos]) / stride[0]
+            boxes = head.bbox_coder.decode(centers, head.integral(reg_flat[i][pos].float()))
+            rows['iou'] += bbox_overlaps(boxes, tgt[i][pos] / stride[0],
+                                         is_aligned=True).tolist()
+    return out
+
+
+def teacher_quality(work_root: str, seed: int, limit: Optional[int]) -> str:
+    from mmengine.runner import Runner
+    results = load_results(work_root)
+    models = {'teacher': build_detector(find(results, 'gfl_teacher')),
+              'student (baseline)': build_detector(find(results, 'gfl_student', seed))}
+    cfg = models['teacher'][1]
+    loader = Runner.build_dataloader(dict(cfg.val_dataloader, num_workers=0,
+                                          persistent_workers=False))
+    stats = {name: {} for name in models}
+    for b, batch in enumerate(loader):
+        if limit is not None and b >= limit:
+            break
+        for name, (model, _) in models.items():
+            # get_targets needs the ground truth in the preprocessed samples
+            data = model.data_preprocessor(batch, False)
+            for lvl, rows in positive_quality(model, data).items():
+                mine = stats[name].setdefault(lvl, dict(cls=[], score=[], iou=[], mass=[]))
+                for k, v in rows.items():
+                    mine[k] += v
+    header = ['model', 'level', 'positives', 'cls acc %', 'score@gt', 'IoU', 'CWD mass']
+    table = []
+
+    def mean(v):
+        return sum(v) / len(v) if v else None
+
+    for name, levels in stats.items():
+        everything = dict(cls=[], score=[], iou=[], mass=[])
+        for lvl in sorted(levels):
+            r = levels[lvl]
+            for k in everything:
+                everything[k] += r[k]
+            table.append([name, f'P{lvl + 3}', str(len(r['cls'])),
+                          fmt_num(None if not r['cls'] else 100 * mean(r['cls'])),
+                          fmt_num(mean(r['score']), '{:.3f}'), fmt_num(mean(r['iou']), '{:.3f}'),
+                          fmt_num(mean(r['mass']), '{:.3f}')])
+        table.append([name, 'all', str(len(everything['cls'])),
+                      fmt_num(100 * mean(everything['cls'])),
+                      fmt_num(mean(everything['score']), '{:.3f}'),
+                      fmt_num(mean(everything['iou']), '{:.3f}'),
+                      fmt_num(mean(everything['mass']), '{:.3f}')])
+    return to_markdown(header, table)
+
+
+# ---- gradient shares -----------------------------------------------------------------
+def grad_share_run(work_root: str, result: dict, interval: int) -> str:
+    """Train ``result``'s run again with kd_mmdet.GradShareHook; its grad_share.json."""
+    name = result['name']
+    work_dir = osp.join(work_root, 'diagnose', name)
+    if osp.isfile(final_checkpoint(work_dir, result['epochs'])):
+        path = sorted(p for p in (osp.join(work_dir, d, 'grad_share.json')
+                                  for d in os.listdir(work_dir)) if osp.isfile(p))[-1]
+        return path
+    cmd = shlex.split(result['command'].split(' ', 1)[1])
+    base = osp.join(REPO, cmd[2])
+    config = osp.join(work_root, 'configs', f'{name}_grad-share.py')
+    with open(config, 'w') as f:
+        f.write(f'# {cmd[2]} with kd_mmdet.GradShareHook (benchmarks/diagnose.py).\n'
+                f'_base_ = [{base!r}]\n'
+                f"custom_hooks = [dict(type='kd_mmdet.GradShareHook', "
+                f'interval={interval})]\n')
+    cmd[2] = config
+    cmd[cmd.index('--work-dir') + 1] = work_dir
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get('OMP_NUM_THREADS', '2'),
+               PYTHONPATH=REPO)
+    print(f'[diagnose] {" ".join(shlex.quote(c) for c in cmd)}', flush=True)
+    os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, 'bench_train.log'), 'w') as log:
+        out = subprocess.run([sys.executable] + cmd[1:], cwd=REPO, env=env, stdout=log,
+                             stderr=subprocess.STDOUT)
+    if out.returncode != 0:
+        raise SystemExit(f'diagnose.py: the run of {name} failed; see {work_dir}')
+    return grad_share_run(work_root, result, interval)
+
+
+def summarize_grad_share(path: str, phases: int = 3) -> List[List[str]]:
+    """Rows of term | phase | mean value | mean share | mean cos, the measurements split
+    into ``phases`` equal spans of training iterations."""
+    with open(path) as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    last = max(r['iter'] for r in rows) + 1
+    out = []
+    for term in dict.fromkeys(r['term'] for r in rows):
+        for p in range(phases):
+            lo, hi = last * p / phases, last * (p + 1) / phases
+            sel = [r for r in rows if r['term'] == term and lo <= r['iter'] < hi]
+            if not sel:
+                continue
+            n = len(sel)
+            out.append([term, f'{int(lo)}–{int(hi) - 1}',
+                        f"{sum(r['value'] for r in sel) / n:.4g}",
+                        f"{sum(r['grad_norm'] for r in sel) / n:.3g}",
+                        f"{sum(r['share'] for r in sel) / n:.3f}",
+                        f"{sum(r['cos'] for r in sel) / n:+.3f}"])
+    return out
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('what', choices=['teacher-quality', 'grad-share'])
+    parser.add_argument('--work-root', required=True)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--methods', nargs='+', help='grad-share: method run names')
+    parser.add_argument('--interval', type=int, default=32,
+                        help='grad-share: measure every N iterations')
+    parser.add_argument('--limit', type=int, help='teacher-quality: at most N val batches')
+    args = parser.parse_args(argv)
+    root = osp.abspath(args.work_root)
+    if args.what == 'teacher-quality':
+        print(teacher_quality(root, args.seed, args.limit))
+        return 0
+    if not args.methods:
+        raise SystemExit('diagnose.py: grad-share needs --methods')
+    results = load_results(root)
+    for name in args.methods:
+        path = grad_share_run(root, find(results, name, args.seed), args.interval)
+        print(f'\n### {name} (seed {args.seed}; {path})\n')
+        print(to_markdown(['term', 'iterations', 'value', 'grad norm', 'share of task',
+                           'cos with task'], summarize_grad_share(path)))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

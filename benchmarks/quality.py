@@ -4,9 +4,19 @@
     python benchmarks/quality.py --quick               # a smoke run of a few minutes
     python benchmarks/quality.py --dry-run             # the commands and a time estimate
     python benchmarks/quality.py --report-only         # the tables from finished runs
+    python benchmarks/quality.py --pretrain-only       # only the backbone pretraining
 
-Detection (box mAP on the digits detection set): the teacher of each pair is trained
-once and cached; then, for every seed, the student alone (the baseline) and the student
+Detection follows mmdet's COCO recipe at toy scale. First the pretraining stage, the
+stand-in for ImageNet: both detection backbones (``BACKBONES``: the teacher's ResNet-50,
+the student's ResNet-18 at 32 base channels) are trained once as 10-way digit
+classifiers on crops cut from detection-style images (``tools/make_digits_crops.py``,
+``benchmarks/configs/pretrain/``; top-1 every epoch: the curve) and cached under
+``<work-root>/pretrain``. Every detection run then trains ``<work-root>/configs/<name>.py``,
+its config with the trained backbone loaded through ``init_cfg=dict(type='Pretrained',
+prefix='backbone.', checkpoint=...)`` and ``frozen_stages=1, norm_eval=True``
+(``write_pretrained_config``); ``--no-pretrained`` trains from scratch as the toy configs
+do. The teacher of each pair is trained once, validated every ``teacher_val_interval``
+epochs (its mAP curve), and cached; then, for every seed, the student alone (the baseline) and the student
 with each method, on the pair the method is meant for, on the same data and schedule;
 where a peer implements the same method (mmrazor's ``ChannelWiseDivergence``,
 ``MGDLoss`` + ``MGDConnector``, ``PKDLoss``, mmdet's ``LDHead``) the peer runs on the
@@ -19,12 +29,15 @@ a subprocess, one at a time, with ``OMP_NUM_THREADS=--threads``; a run whose fin
 checkpoint exists is not repeated, so an interrupted benchmark resumes where it stopped.
 Work dirs: ``<work-root>/teachers/<name>`` and ``<work-root>/<seed>/<name>``.
 
-``--precisions`` trains every student run (baselines and methods) once per precision, on
-the same teacher and seeds: ``fp32``; ``bf16t``, a bf16 channels_last teacher
-(``teacher_precision``, ``teacher_channels_last``); ``amp``, that teacher plus the whole
-step under ``kd_mmdet.AutocastOptimWrapper`` (bf16 autocast). Runs other than fp32 get
-the work dir ``<seed>/<name>@<precision>`` and a table comparing each precision with fp32
-per seed. The report
+``--precision`` is the precision of every run (default ``amp``): ``fp32``; ``bf16t``, a
+bf16 channels_last teacher (``teacher_precision``, ``teacher_channels_last``); ``amp``,
+that teacher plus the whole step under ``kd_mmdet.AutocastOptimWrapper`` (bf16
+autocast). ``--precisions`` trains every student run once more per other precision, on
+the same teachers and seeds: those runs get the work dir ``<seed>/<name>@<precision>``
+and a table comparing each with the benchmark's own precision per seed.
+``--sweep 0.1 0.3 3 10`` trains each selected kd_mmdet method of the first seed once
+more per factor with every distillation loss weight times it
+(``<work-root>/sweep/<seed>/<name>_x<factor>``, ``distill_weight_options``). The report
 (per-method table, reproduction tables, targets, commands) is printed and written to
 ``<work-root>/report.md``, the raw numbers to ``<work-root>/results.json``.
 """
@@ -1036,6 +1049,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='also train each selected kd_mmdet method with all its '
                         'distillation loss weights times each factor, on the first seed '
                         '(e.g. --sweep 0.1 0.3 3 10: two orders of magnitude)')
+    parser.add_argument('--pretrain-only', action='store_true',
+                        help='only the pretraining stage: train (or read) both detection '
+                        'backbones as digit classifiers and print their curves')
     parser.add_argument('--no-pretrained', dest='pretrained', action='store_false',
                         default=None, help='detection backbones from scratch (no '
                         'pretraining stage, frozen_stages -1, BN trained)')
@@ -1095,6 +1111,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     bench = Bench(args, settings)
     bench.check_settings()
     start = time.time()
+    if args.pretrain_only:
+        if not settings.pretrained:
+            raise SystemExit('quality.py: --pretrain-only with --no-pretrained')
+        _, results = bench.pretrain()
+        print('\n'.join(curve_sections(results)))
+        return 0
     results = bench.run_all(runs, args.seeds)
     elapsed = None if (args.dry_run or args.report_only) else time.time() - start
     if args.dry_run:

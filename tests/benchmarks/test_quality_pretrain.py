@@ -124,3 +124,46 @@ def test_quick_mode_pretrains_loads_and_reports(tmp_path):
     assert '## Backbone pretraining' in report and '## Teachers' in report
     again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and '[quality] OMP' not in again.stdout
+
+
+def _opts(config, factor):
+    model = Config.fromfile(osp.join(REPO, config)).model
+    return dict(o.split('=') for o in quality.distill_weight_options(model, factor)), model
+
+
+def test_sweep_scales_every_distillation_weight_and_nothing_else():
+    """FGD's α, β, γ, λ and LD's three weights are scaled; MGD's mask ratio and every
+    temperature are kept; CrossKD's top-level losses are found; a config without a
+    distillation weight is refused."""
+    opts, model = _opts('configs/fgd/fgd_fpn_gfl_digits.py', 10)
+    losses = model.distiller.distill_losses
+    assert len(opts) == 4 * len(losses)
+    for name, loss in losses.items():
+        for key in ('alpha_fgd', 'beta_fgd', 'gamma_fgd', 'lambda_fgd'):
+            got = float(opts[f'model.distiller.distill_losses.{name}.{key}'])
+            assert got == pytest.approx(loss[key] * 10)
+    opts, _ = _opts('configs/mgd/mgd_fpn_gfl_digits.py', 0.1)
+    assert opts and all(k.endswith('.alpha_mgd') for k in opts)
+    opts, _ = _opts('configs/ld/ld_gfl_digits.py', 3)
+    assert {k.rsplit('.', 1)[1]: float(v) for k, v in opts.items()} == pytest.approx(
+        dict(loss_weight=0.75, vlr_weight=0.75, kd_weight=30.0))
+    opts, model = _opts('configs/crosskd/crosskd_gfl_digits.py', 0.1)
+    assert float(opts['model.loss_reg_kd.loss_weight']) == pytest.approx(
+        model.loss_reg_kd.loss_weight * 0.1)
+    assert not any('temperature' in k or 'tau' in k for k in opts)
+    with pytest.raises(ValueError, match='no distillation loss weight'):
+        quality.distill_weight_options(Config.fromfile(
+            osp.join(REPO, 'configs/toy/gfl_student_digits.py')).model, 10)
+
+
+def test_sweep_rows_put_the_methods_own_run_at_x1():
+    res = [dict(name='gfl_student', role='baseline', pair='gfl', seed=0, value=20.0),
+           dict(name='fgd', role='method', pair='gfl', seed=0, value=18.0),
+           dict(name='fgd', role='method', pair='gfl', seed=1, value=99.0),
+           dict(name='fgd_x0.1', base_name='fgd', role='sweep', pair='gfl', seed=0,
+                factor=0.1, value=21.0),
+           dict(name='fgd_x10', base_name='fgd', role='sweep', pair='gfl', seed=0,
+                factor=10.0, value=15.0)]
+    rows, factors = quality.sweep_rows([dict(r, precision='amp') for r in res], 'amp')
+    assert factors == [0.1, 1.0, 10.0]
+    assert rows == [['fgd', '0', '20.0', '21.0', '18.0', '15.0']]

@@ -103,10 +103,31 @@ def to_fp32(value: Any) -> Any:
     return value
 
 
+def to_loss_format(value: Any) -> Any:
+    """``value`` with every tensor in it fp32 (if it was fp16/bf16) and in the standard
+    (contiguous) memory format: what losses written for plain tensors expect. A
+    channels_last teacher's 4-d records are channels_last, and losses that flatten with
+    ``.view`` — mmrazor's ``ChannelWiseDivergence``, ``preds.view(-1, W * H)`` — raise
+    on them. One ``.to`` does the cast and the layout together; a tensor already fp32 and
+    contiguous is returned as it is."""
+    if isinstance(value, Tensor):
+        dtype = torch.float32 if value.dtype in _LOW else value.dtype
+        return value.to(dtype=dtype, memory_format=torch.contiguous_format)
+    if isinstance(value, (list, tuple)):
+        items = [to_loss_format(v) for v in value]
+        if hasattr(value, '_fields'):  # namedtuple
+            return type(value)(*items)
+        return type(value)(items)
+    if isinstance(value, dict):
+        return type(value)((k, to_loss_format(v)) for k, v in value.items())
+    return value
+
+
 def records_to_fp32(manager) -> None:
-    """Cast, in place, what every recorder of an mmrazor ``RecorderManager`` holds."""
+    """Cast, in place, what every recorder of an mmrazor ``RecorderManager`` holds to fp32
+    in the standard memory format (``to_loss_format``)."""
     for recorder in manager.recorders.values():
-        recorder.data_buffer[:] = [to_fp32(v) for v in recorder.data_buffer]
+        recorder.data_buffer[:] = [to_loss_format(v) for v in recorder.data_buffer]
 
 
 def channels_last(x: Tensor) -> Tensor:
@@ -120,7 +141,7 @@ def teacher_forward_context(owner: str, precision: Optional[str], use_channels_l
     """Run a frozen teacher's forward: records on, no_grad, the precision's autocast.
 
     Yields the input to give the teacher (channels_last when asked); on exit the
-    recorded tensors are cast to fp32.
+    recorded tensors are cast to fp32 in the standard memory format.
     """
     with manager, torch.no_grad(), autocast_for(owner, 'teacher_precision', precision,
                                                 inputs.device):

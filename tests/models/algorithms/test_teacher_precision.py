@@ -74,6 +74,8 @@ def test_channels_last_teacher_gives_the_same_records(cfg):
     _, records = teacher_records(model, data)
     for got, want in zip(records, ref):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+        # losses get plain tensors: mmrazor's CWD flattens them with .view
+        assert got.is_contiguous()
     conv = model.teacher.backbone.conv1.weight
     assert conv.is_contiguous(memory_format=torch.channels_last)
     assert not ref_model.teacher.backbone.conv1.weight.is_contiguous(
@@ -119,3 +121,20 @@ def test_precision_arguments_are_checked_at_build():
             build(CWD, teacher_precision='fp16')
     with pytest.raises(ValueError, match='for a frozen teacher'):
         build(CWD, teacher_precision='bf16', teacher_trainable=True)
+
+
+def test_mmrazor_cwd_runs_on_a_channels_last_teacher():
+    """mmrazor's ChannelWiseDivergence flattens with .view, which raises on channels_last
+    tensors: the teacher's records reach it in the standard layout (bf16 and fp32
+    teachers), with the same value as a plain teacher's."""
+    from mmrazor.models.losses import ChannelWiseDivergence
+    data, ref, _ = reference(CWD)
+    loss = ChannelWiseDivergence(tau=1.0, loss_weight=5.0)
+    for precision in ('fp32', 'bf16'):
+        model = build(CWD, teacher_precision=precision, teacher_channels_last=True)
+        _, records = teacher_records(model, data)
+        for got, want in zip(records, ref):
+            if got.dim() == 4:
+                value = loss(want.clone(), got)
+                torch.testing.assert_close(value, loss(want.clone(), want),
+                                           rtol=0.05, atol=1e-3)

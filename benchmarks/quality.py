@@ -931,6 +931,8 @@ def sweep_rows(results: List[dict], ref: str) -> Tuple[List[List[str]], List[flo
     rows = []
     for base_name in dict.fromkeys(r['base_name'] for r in sweeps):
         mine = [r for r in sweeps if r['base_name'] == base_name]
+        if all(r['value'] is None for r in mine):
+            continue  # not swept (a report of a run with another --methods)
         seed, pair = mine[0]['seed'], mine[0]['pair']
         scores = {r['factor']: r['value'] for r in mine}
         own = [r for r in results if r['name'] == base_name and r['seed'] == seed

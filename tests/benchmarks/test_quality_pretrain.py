@@ -163,7 +163,9 @@ def test_sweep_rows_put_the_methods_own_run_at_x1():
            dict(name='fgd_x0.1', base_name='fgd', role='sweep', pair='gfl', seed=0,
                 factor=0.1, value=21.0),
            dict(name='fgd_x10', base_name='fgd', role='sweep', pair='gfl', seed=0,
-                factor=10.0, value=15.0)]
+                factor=10.0, value=15.0),
+           dict(name='mgd_x10', base_name='mgd', role='sweep', pair='gfl', seed=0,
+                factor=10.0, value=None, status='not run')]
     rows, factors = quality.sweep_rows([dict(r, precision='amp') for r in res], 'amp')
     assert factors == [0.1, 1.0, 10.0]
     assert rows == [['fgd', '0', '20.0', '21.0', '18.0', '15.0']]

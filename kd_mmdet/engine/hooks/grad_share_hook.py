@@ -63,7 +63,7 @@ def grad_shares(terms: Dict[str, torch.Tensor], params: Sequence[torch.nn.Parame
     task = sum(terms[k] for k in task_terms)
     g_task = _flat_grad(task, params)
     n_task = g_task.norm()
-    rows = [dict(term='task', value=float(task), grad_norm=float(n_task), share=1.0,
+    rows = [dict(term='task', value=float(task.detach()), grad_norm=float(n_task), share=1.0,
                  cos=1.0)]
     for name, loss in terms.items():
         if name in task_terms:
@@ -71,7 +71,7 @@ def grad_shares(terms: Dict[str, torch.Tensor], params: Sequence[torch.nn.Parame
         g = _flat_grad(loss, params)
         n = g.norm()
         cos = float(g @ g_task / (n * n_task)) if n > 0 and n_task > 0 else 0.0
-        rows.append(dict(term=name, value=float(loss), grad_norm=float(n),
+        rows.append(dict(term=name, value=float(loss.detach()), grad_norm=float(n),
                          share=float(n / n_task) if n_task > 0 else float('inf'), cos=cos))
     return rows
 

@@ -1018,29 +1018,30 @@ def report(results: List[dict], settings: Settings, args: argparse.Namespace,
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    D = Settings()  # the defaults the help states
     parser.add_argument('--quick', action='store_true',
                         help='smoke run: 48/16 detection images of 96 px, 256/128 '
                         'classification images, 1 epoch, seed 0, methods '
                         f'{", ".join(QUICK_METHODS)}; work root work_dirs/bench_quick')
-    parser.add_argument('--seeds', type=int, nargs='+', help='seeds (default 0 1)')
+    parser.add_argument('--seeds', type=int, nargs='+', help='seeds (default 0 1 2)')
     parser.add_argument('--methods', nargs='+', help='method runs by name (default: all); '
                         'see --list')
     parser.add_argument('--tasks', nargs='+', choices=['det', 'cls'], default=['det', 'cls'])
-    parser.add_argument('--epochs', type=int, help='student epochs, GFL pair (default 12)')
+    parser.add_argument('--epochs', type=int, help=f'student epochs, GFL pair (default {D.epochs})')
     parser.add_argument('--teacher-epochs', type=int,
-                        help='teacher epochs, GFL pair (default 24)')
+                        help=f'teacher epochs, GFL pair (default {D.teacher_epochs})')
     parser.add_argument('--frcnn-epochs', type=int,
-                        help='student epochs, Faster R-CNN pair (default 6)')
+                        help=f'student epochs, Faster R-CNN pair (default {D.frcnn_epochs})')
     parser.add_argument('--frcnn-teacher-epochs', type=int,
-                        help='teacher epochs, Faster R-CNN pair (default 12)')
-    parser.add_argument('--num-train', type=int, help='detection training images (512)')
-    parser.add_argument('--num-val', type=int, help='detection validation images (128)')
-    parser.add_argument('--img-size', type=int, help='detection image side in px (96)')
-    parser.add_argument('--cls-epochs', type=int, help='classification student epochs (15)')
+                        help=f'teacher epochs, Faster R-CNN pair (default {D.frcnn_teacher_epochs})')
+    parser.add_argument('--num-train', type=int, help=f'detection training images ({D.num_train})')
+    parser.add_argument('--num-val', type=int, help=f'detection validation images ({D.num_val})')
+    parser.add_argument('--img-size', type=int, help=f'detection image side in px ({D.img_size})')
+    parser.add_argument('--cls-epochs', type=int, help=f'classification student epochs ({D.cls_epochs})')
     parser.add_argument('--cls-teacher-epochs', type=int,
-                        help='classification teacher epochs (15)')
-    parser.add_argument('--cls-num-train', type=int, help='classification train images (3000)')
-    parser.add_argument('--cls-num-val', type=int, help='classification val images (1000)')
+                        help=f'classification teacher epochs ({D.cls_teacher_epochs})')
+    parser.add_argument('--cls-num-train', type=int, help=f'classification train images ({D.cls_num_train})')
+    parser.add_argument('--cls-num-val', type=int, help=f'classification val images ({D.cls_num_val})')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value options for every run')
     parser.add_argument('--precision', choices=list(PRECISIONS),
@@ -1062,14 +1063,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         default=None, help='detection backbones from scratch (no '
                         'pretraining stage, frozen_stages -1, BN trained)')
     parser.add_argument('--crop-num-train', type=int,
-                        help='pretraining crops, train (10000)')
-    parser.add_argument('--crop-num-val', type=int, help='pretraining crops, val (2000)')
+                        help=f'pretraining crops, train ({D.crop_num_train})')
+    parser.add_argument('--crop-num-val', type=int, help=f'pretraining crops, val ({D.crop_num_val})')
     parser.add_argument('--teacher-pretrain-epochs', type=int,
-                        help='pretraining epochs of the teacher backbone (12)')
+                        help=f'pretraining epochs of the teacher backbone ({D.teacher_pretrain_epochs})')
     parser.add_argument('--student-pretrain-epochs', type=int,
-                        help='pretraining epochs of the student backbone (8)')
+                        help=f'pretraining epochs of the student backbone ({D.student_pretrain_epochs})')
     parser.add_argument('--teacher-val-interval', type=int,
-                        help='validate detection teachers every N epochs (their curve)')
+                        help='validate detection teachers every N epochs (their curve; default '
+                        f'{D.teacher_val_interval}, 0: only at the end)')
     parser.add_argument('--threads', type=int, default=2, help='OMP_NUM_THREADS of each run')
     parser.add_argument('--work-root', help='default work_dirs/bench (work_dirs/bench_quick '
                         'with --quick)')

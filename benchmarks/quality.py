@@ -16,11 +16,11 @@ its config with the trained backbone loaded through ``init_cfg=dict(type='Pretra
 prefix='backbone.', checkpoint=...)`` and ``frozen_stages=1, norm_eval=True``
 (``write_pretrained_config``); ``--no-pretrained`` trains from scratch as the toy configs
 do. The teacher of each pair is trained once, validated every ``teacher_val_interval``
-epochs (its mAP curve), and cached; then, for every seed, the student alone (the baseline) and the student
-with each method, on the pair the method is meant for, on the same data and schedule;
-where a peer implements the same method (mmrazor's ``ChannelWiseDivergence``,
-``MGDLoss`` + ``MGDConnector``, ``PKDLoss``, mmdet's ``LDHead``) the peer runs on the
-same pair too.
+epochs (its mAP curve), and cached; then, for every seed, the student alone (the
+baseline) and the student with each method, on the pair the method is meant for, on
+the same data and schedule; where a peer implements the same method (mmrazor's
+``ChannelWiseDivergence``, ``MGDLoss`` + ``MGDConnector``, ``PKDLoss``, mmdet's
+``LDHead``) the peer runs on the same pair too.
 Classification (top-1 on the digits classification set) works the same way from the
 ``CLS_RUNS`` table; a config that does not exist yet is listed as missing.
 
@@ -1032,16 +1032,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help=f'teacher epochs, GFL pair (default {D.teacher_epochs})')
     parser.add_argument('--frcnn-epochs', type=int,
                         help=f'student epochs, Faster R-CNN pair (default {D.frcnn_epochs})')
-    parser.add_argument('--frcnn-teacher-epochs', type=int,
-                        help=f'teacher epochs, Faster R-CNN pair (default {D.frcnn_teacher_epochs})')
+    parser.add_argument('--frcnn-teacher-epochs', type=int, help='teacher epochs, Faster '
+                        f'R-CNN pair (default {D.frcnn_teacher_epochs})')
     parser.add_argument('--num-train', type=int, help=f'detection training images ({D.num_train})')
     parser.add_argument('--num-val', type=int, help=f'detection validation images ({D.num_val})')
     parser.add_argument('--img-size', type=int, help=f'detection image side in px ({D.img_size})')
-    parser.add_argument('--cls-epochs', type=int, help=f'classification student epochs ({D.cls_epochs})')
+    parser.add_argument('--cls-epochs', type=int,
+                        help=f'classification student epochs ({D.cls_epochs})')
     parser.add_argument('--cls-teacher-epochs', type=int,
                         help=f'classification teacher epochs ({D.cls_teacher_epochs})')
-    parser.add_argument('--cls-num-train', type=int, help=f'classification train images ({D.cls_num_train})')
-    parser.add_argument('--cls-num-val', type=int, help=f'classification val images ({D.cls_num_val})')
+    parser.add_argument('--cls-num-train', type=int,
+                        help=f'classification train images ({D.cls_num_train})')
+    parser.add_argument('--cls-num-val', type=int,
+                        help=f'classification val images ({D.cls_num_val})')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value options for every run')
     parser.add_argument('--precision', choices=list(PRECISIONS),
@@ -1064,11 +1067,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'pretraining stage, frozen_stages -1, BN trained)')
     parser.add_argument('--crop-num-train', type=int,
                         help=f'pretraining crops, train ({D.crop_num_train})')
-    parser.add_argument('--crop-num-val', type=int, help=f'pretraining crops, val ({D.crop_num_val})')
-    parser.add_argument('--teacher-pretrain-epochs', type=int,
-                        help=f'pretraining epochs of the teacher backbone ({D.teacher_pretrain_epochs})')
-    parser.add_argument('--student-pretrain-epochs', type=int,
-                        help=f'pretraining epochs of the student backbone ({D.student_pretrain_epochs})')
+    parser.add_argument('--crop-num-val', type=int,
+                        help=f'pretraining crops, val ({D.crop_num_val})')
+    parser.add_argument('--teacher-pretrain-epochs', type=int, help='pretraining epochs '
+                        f'of the teacher backbone ({D.teacher_pretrain_epochs})')
+    parser.add_argument('--student-pretrain-epochs', type=int, help='pretraining epochs '
+                        f'of the student backbone ({D.student_pretrain_epochs})')
     parser.add_argument('--teacher-val-interval', type=int,
                         help='validate detection teachers every N epochs (their curve; default '
                         f'{D.teacher_val_interval}, 0: only at the end)')

@@ -2,10 +2,13 @@
 
     # the teacher's own accuracy on what LD and CWD-on-logits copy, beside the student's
     python benchmarks/diagnose.py teacher-quality --work-root work_dirs/bench16 [--seed 0]
+    # the student's mAP with the teacher's class scores or edge distributions in place of
+    # its own: what perfectly copying either could give
+    python benchmarks/diagnose.py head-swap --work-root work_dirs/bench16 [--seed 0]
     # each term's gradient share over training (kd_mmdet.GradShareHook), one seed
     python benchmarks/diagnose.py grad-share --work-root work_dirs/bench16 --methods fgd ld_full
 
-Both read a finished ``benchmarks/quality.py`` work root (its ``results.json`` and
+All three read a finished ``benchmarks/quality.py`` work root (its ``results.json`` and
 checkpoints) and print Markdown tables; ``grad-share`` trains the named method runs of the
 first seed again, with the hook, into ``<work-root>/diagnose/<name>`` (resumable: a
 finished run is read, not repeated).
@@ -23,6 +26,12 @@ same), per FPN level and over all levels:
 - ``CWD mass``: per class present in an image, the share of that class channel's spatial
   softmax (τ = 1, as CWD normalises it) that lies on the class's positives, averaged —
   the distribution CWD on the logits makes the student copy.
+
+``head-swap`` (GFL pair): COCO box mAP of the baseline student with the teacher's class
+scores, or the teacher's edge distributions, in place of its own (decoded by the
+student's head on the same priors): the most that copying the teacher's classification
+(class KD, CWD on the logits) or its localisation (LD's main and VLR terms) perfectly
+could give on this data.
 """
 import argparse
 import json
@@ -31,7 +40,7 @@ import os.path as osp
 import shlex
 import subprocess
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 if REPO not in sys.path:
@@ -164,6 +173,81 @@ def teacher_quality(work_root: str, seed: int, limit: Optional[int]) -> str:
     return to_markdown(header, table)
 
 
+# ---- head swap -----------------------------------------------------------------------
+SOURCES = ('student', 'teacher')
+
+
+def swap_predictions(student, teacher, batch: dict) -> Dict[Tuple[str, str], list]:
+    """The detections of every mix of the two GFL heads' outputs on one val batch.
+
+    Returns ``{(cls_from, box_from): [DetDataSample]}`` for ``cls_from`` and ``box_from``
+    in ``SOURCES``: the class-score maps of one model with the edge distributions of the
+    other, decoded and post-processed by the student's head (``predict_by_feat``; the two
+    heads share priors, ``reg_max`` and ``test_cfg``, which is checked). ``(student,
+    student)`` is the student's own prediction and ``(teacher, teacher)`` the teacher's;
+    ``(student, teacher)`` is the student had it copied the teacher's localisation
+    perfectly — the most LD's main and VLR terms can give — and ``(teacher, student)`` the
+    student with the teacher's classification.
+    """
+    import copy
+    import torch
+    s_head, t_head = student.bbox_head, teacher.bbox_head
+    for attr in ('num_classes', 'reg_max'):
+        if getattr(s_head, attr) != getattr(t_head, attr):
+            raise ValueError(f'diagnose.py head-swap: the heads differ in {attr} '
+                             f'({getattr(s_head, attr)} vs {getattr(t_head, attr)})')
+    if s_head.prior_generator.strides != t_head.prior_generator.strides:
+        raise ValueError('diagnose.py head-swap: the heads differ in strides '
+                         f'({s_head.prior_generator.strides} vs '
+                         f'{t_head.prior_generator.strides})')
+    outs, samples = {}, None
+    for name, model in zip(SOURCES, (student, teacher)):
+        data = model.data_preprocessor(batch, False)
+        samples = samples or data['data_samples']
+        with torch.no_grad():
+            outs[name] = model.bbox_head(model.extract_feat(data['inputs']))
+    metas = [s.metainfo for s in samples]
+    preds = {}
+    for cls_from in SOURCES:
+        for box_from in SOURCES:
+            with torch.no_grad():
+                results = s_head.predict_by_feat(outs[cls_from][0], outs[box_from][1],
+                                                 batch_img_metas=metas, rescale=True)
+            preds[(cls_from, box_from)] = student.add_pred_to_datasample(
+                copy.deepcopy(samples), results)
+    return preds
+
+
+def head_swap(work_root: str, seed: int, limit: Optional[int]) -> str:
+    """COCO box mAP on the val images of every (class scores, edge distributions) mix of
+    the GFL teacher and the baseline student of ``seed`` (``swap_predictions``)."""
+    from mmengine.evaluator import Evaluator
+    from mmengine.runner import Runner
+    results = load_results(work_root)
+    teacher, cfg = build_detector(find(results, 'gfl_teacher'))
+    student, _ = build_detector(find(results, 'gfl_student', seed))
+    loader = Runner.build_dataloader(dict(cfg.val_dataloader, num_workers=0,
+                                          persistent_workers=False))
+    evaluators = {}
+    for key in [(c, b) for c in SOURCES for b in SOURCES]:
+        evaluators[key] = Evaluator(cfg.val_evaluator)
+        evaluators[key].dataset_meta = loader.dataset.metainfo
+    seen = 0
+    for b, batch in enumerate(loader):
+        if limit is not None and b >= limit:
+            break
+        for key, samples in swap_predictions(student, teacher, batch).items():
+            evaluators[key].process(data_samples=samples, data_batch=batch)
+        seen += len(batch['inputs'])
+    rows = []
+    for (cls_from, box_from), ev in evaluators.items():
+        m = ev.evaluate(seen)
+        rows.append([cls_from, box_from] + [fmt_num(100 * m[f'coco/bbox_{k}'])
+                                            for k in ('mAP', 'mAP_50', 'mAP_75')])
+    return to_markdown(['class scores from', 'edge distributions from', 'box mAP',
+                        'mAP@50', 'mAP@75'], rows)
+
+
 # ---- gradient shares -----------------------------------------------------------------
 def grad_share_run(work_root: str, result: dict, interval: int) -> str:
     """Train ``result``'s run again with kd_mmdet.GradShareHook; its grad_share.json."""
@@ -219,17 +303,22 @@ def summarize_grad_share(path: str, phases: int = 3) -> List[List[str]]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('what', choices=['teacher-quality', 'grad-share'])
+    parser.add_argument('what',
+                        choices=['teacher-quality', 'head-swap', 'grad-share'])
     parser.add_argument('--work-root', required=True)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--methods', nargs='+', help='grad-share: method run names')
     parser.add_argument('--interval', type=int, default=32,
                         help='grad-share: measure every N iterations')
-    parser.add_argument('--limit', type=int, help='teacher-quality: at most N val batches')
+    parser.add_argument('--limit', type=int,
+                        help='teacher-quality, head-swap: at most N val batches')
     args = parser.parse_args(argv)
     root = osp.abspath(args.work_root)
     if args.what == 'teacher-quality':
         print(teacher_quality(root, args.seed, args.limit))
+        return 0
+    if args.what == 'head-swap':
+        print(head_swap(root, args.seed, args.limit))
         return 0
     if not args.methods:
         raise SystemExit('diagnose.py: grad-share needs --methods')

@@ -75,3 +75,53 @@ def test_positive_quality_measures_the_assigned_positives(tiny_digits):
     mass = [x for v in perfect.values() for x in v['mass']]
     assert len(cls) == total and min(cls) == 1.0
     assert min(mass) > 0.99
+
+
+def test_swap_predictions_mixes_class_scores_and_edge_distributions(tiny_digits):
+    """A 'teacher' that is the student with only its box branch (``gfl_reg``) redrawn:
+    class scores of either with the student's boxes are the student's prediction, and
+    the student's class scores with the teacher's boxes are the teacher's prediction."""
+    import copy
+    from mmengine.runner import Runner
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile('configs/toy/gfl_student_digits.py')
+    cfg.model.test_cfg.score_thr = 0.0  # an untrained head scores under the 0.05 default
+    cfg.val_dataloader.dataset.data_root = tiny_digits + '/'
+    init_default_scope('mmdet')
+    torch.manual_seed(0)
+    student = MODELS.build(cfg.model).eval()
+    teacher = copy.deepcopy(student)
+    torch.nn.init.normal_(teacher.bbox_head.gfl_reg.weight, std=0.5)
+    loader = Runner.build_dataloader(dict(cfg.val_dataloader, num_workers=0,
+                                          persistent_workers=False))
+    batch = next(iter(loader))
+    preds = diagnose.swap_predictions(student, teacher, batch)
+    assert set(preds) == {(c, b) for c in diagnose.SOURCES for b in diagnose.SOURCES}
+
+    def own(model):
+        data = model.data_preprocessor(batch, False)
+        with torch.no_grad():
+            return model.predict(data['inputs'], data['data_samples'])
+
+    def same(a, b):
+        return all(torch.equal(x.pred_instances.bboxes, y.pred_instances.bboxes) and
+                   torch.equal(x.pred_instances.scores, y.pred_instances.scores)
+                   for x, y in zip(a, b))
+
+    student_own, teacher_own = own(student), own(teacher)
+    assert not same(student_own, teacher_own)  # the redrawn box branch moves the boxes
+    assert same(preds[('student', 'student')], student_own)
+    assert same(preds[('teacher', 'student')], student_own)
+    assert same(preds[('student', 'teacher')], teacher_own)
+    assert same(preds[('teacher', 'teacher')], teacher_own)
+
+
+def test_swap_predictions_refuses_heads_with_different_bins(tiny_digits):
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    cfg = Config.fromfile('configs/toy/gfl_student_digits.py')
+    student = MODELS.build(cfg.model)
+    cfg.model.bbox_head.reg_max = 8
+    other = MODELS.build(cfg.model)
+    with pytest.raises(ValueError, match='reg_max'):
+        diagnose.swap_predictions(student, other, {})

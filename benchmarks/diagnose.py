@@ -4,7 +4,8 @@
     python benchmarks/diagnose.py teacher-quality --work-root work_dirs/bench16 [--seed 0]
     # the student's mAP with the teacher's class scores or edge distributions in place of
     # its own: what perfectly copying either could give
-    python benchmarks/diagnose.py head-swap --work-root work_dirs/bench16 [--seed 0]
+    python benchmarks/diagnose.py head-swap --work-root work_dirs/bench16 [--seed 0] \\
+        [--methods ld_main cwd_logits]
     # each term's gradient share over training (kd_mmdet.GradShareHook), one seed
     python benchmarks/diagnose.py grad-share --work-root work_dirs/bench16 --methods fgd ld_full
 
@@ -31,7 +32,9 @@ same), per FPN level and over all levels:
 scores, or the teacher's edge distributions, in place of its own (decoded by the
 student's head on the same priors): the most that copying the teacher's classification
 (class KD, CWD on the logits) or its localisation (LD's main and VLR terms) perfectly
-could give on this data.
+could give on this data. The same for the students of method runs (``--methods``): with
+the teacher's class scores their mAP measures their localisation alone, against the
+baseline's, and with the teacher's edge distributions their classification alone.
 """
 import argparse
 import json
@@ -66,9 +69,9 @@ def find(results: List[dict], name: str, seed: Optional[int] = None) -> dict:
 
 
 # ---- teacher quality -----------------------------------------------------------------
-def build_detector(result: dict):
+def build_detector(result: dict, load: bool = True):
     """The detector of a finished plain-detector run (teacher or baseline), in eval mode,
-    with its final checkpoint loaded, and the run's config."""
+    with its final checkpoint loaded (unless ``load`` is False), and the run's config."""
     from mmengine.config import Config, DictAction
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
@@ -82,10 +85,36 @@ def build_detector(result: dict):
     cfg.merge_from_dict(parser.parse_args(['--o', *options]).o)
     init_default_scope('mmdet')
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, final_checkpoint(osp.join(REPO, result['work_dir']),
-                                            result['epochs']), map_location='cpu',
-                    logger='silent')
+    if load:
+        load_checkpoint(model, final_checkpoint(osp.join(REPO, result['work_dir']),
+                                                result['epochs']), map_location='cpu',
+                        logger='silent')
     return model.eval(), cfg
+
+
+def load_student(baseline: dict, run: dict):
+    """The student of a finished distillation ``run``, as the baseline's detector (the
+    same architecture) holding the run's final student weights, in eval mode.
+
+    mmrazor algorithms (kd_mmdet's, CrossKD) keep the student under ``architecture.``
+    (kd_mmdet.engine.student_export); mmdet's KD detectors keep it at the top level and
+    their teacher out of the state dict. The load is strict: a key the baseline's detector
+    lacks or expects is an error.
+    """
+    import torch
+    from kd_mmdet.engine.student_export import STUDENT_PREFIX, split_state_dict
+    model, _ = build_detector(baseline, load=False)
+    path = final_checkpoint(osp.join(REPO, run['work_dir']), run['epochs'])
+    state = torch.load(path, map_location='cpu', weights_only=False)
+    state = state.get('state_dict', state)
+    plain = not any(k.startswith(STUDENT_PREFIX) for k in state)
+    kept, _ = split_state_dict(state, keep_prefix='' if plain else STUDENT_PREFIX)
+    missing, unexpected = model.load_state_dict(kept, strict=False)
+    if missing or unexpected:
+        raise ValueError(f'diagnose.py: the student of {run["name"]} ({path}) does not fit '
+                         f'the baseline detector: missing {missing[:3]}, unexpected '
+                         f'{unexpected[:3]}')
+    return model.eval()
 
 
 def positive_quality(model, data: dict) -> Dict[int, Dict[str, List[float]]]:
@@ -218,35 +247,48 @@ def swap_predictions(student, teacher, batch: dict) -> Dict[Tuple[str, str], lis
     return preds
 
 
-def head_swap(work_root: str, seed: int, limit: Optional[int]) -> str:
-    """COCO box mAP on the val images of every (class scores, edge distributions) mix of
-    the GFL teacher and the baseline student of ``seed`` (``swap_predictions``)."""
+def head_swap(work_root: str, seed: int, limit: Optional[int],
+              names: Sequence[str] = ()) -> str:
+    """COCO box mAP on the val images of the baseline student of ``seed`` and of the
+    students of the method runs ``names`` (same seed): each alone, with the GFL teacher's
+    edge distributions in place of its own, and with the teacher's class scores in place
+    of its own (``swap_predictions``). With the teacher's class scores, the score is
+    a measure of the student's localisation alone; with its edge distributions, of its
+    classification alone."""
     from mmengine.evaluator import Evaluator
     from mmengine.runner import Runner
     results = load_results(work_root)
     teacher, cfg = build_detector(find(results, 'gfl_teacher'))
-    student, _ = build_detector(find(results, 'gfl_student', seed))
+    baseline = find(results, 'gfl_student', seed)
+    students = {'baseline': build_detector(baseline)[0]}
+    for name in names:
+        students[name] = load_student(baseline, find(results, name, seed))
     loader = Runner.build_dataloader(dict(cfg.val_dataloader, num_workers=0,
                                           persistent_workers=False))
+    combos = (('student', 'student'), ('student', 'teacher'), ('teacher', 'student'),
+              ('teacher', 'teacher'))
     evaluators = {}
-    for key in [(c, b) for c in SOURCES for b in SOURCES]:
-        evaluators[key] = Evaluator(cfg.val_evaluator)
-        evaluators[key].dataset_meta = loader.dataset.metainfo
+    for name in students:
+        for key in combos:
+            evaluators[(name,) + key] = Evaluator(cfg.val_evaluator)
+            evaluators[(name,) + key].dataset_meta = loader.dataset.metainfo
     seen = 0
     for b, batch in enumerate(loader):
         if limit is not None and b >= limit:
             break
-        for key, samples in swap_predictions(student, teacher, batch).items():
-            evaluators[key].process(data_samples=samples, data_batch=batch)
+        for name, student in students.items():
+            for key, samples in swap_predictions(student, teacher, batch).items():
+                evaluators[(name,) + key].process(data_samples=samples, data_batch=batch)
         seen += len(batch['inputs'])
-    rows = []
-    for (cls_from, box_from), ev in evaluators.items():
-        m = ev.evaluate(seen)
-        rows.append([cls_from, box_from] + [fmt_num(100 * m[f'coco/bbox_{k}'])
-                                            for k in ('mAP', 'mAP_50', 'mAP_75')])
-    return to_markdown(['class scores from', 'edge distributions from', 'box mAP',
-                        'mAP@50', 'mAP@75'], rows)
-
+    scores = {key: 100 * ev.evaluate(seen)['coco/bbox_mAP']
+              for key, ev in evaluators.items()}
+    rows = [[name] + [fmt_num(scores[(name,) + key]) for key in combos[:3]]
+            for name in students]
+    teacher_map = scores[('baseline', 'teacher', 'teacher')]
+    return (to_markdown([f'student (seed {seed})', 'box mAP alone',
+                         "with the teacher's edge distributions (its classification)",
+                         "with the teacher's class scores (its localisation)"], rows)
+            + f'\n\nThe teacher alone: {fmt_num(teacher_map)}.')
 
 # ---- gradient shares -----------------------------------------------------------------
 def grad_share_run(work_root: str, result: dict, interval: int) -> str:
@@ -307,7 +349,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         choices=['teacher-quality', 'head-swap', 'grad-share'])
     parser.add_argument('--work-root', required=True)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--methods', nargs='+', help='grad-share: method run names')
+    parser.add_argument('--methods', nargs='+',
+                        help='grad-share: the method runs to re-run with the hook; head-swap: '
+                        'the method runs whose students to measure beside the baseline')
     parser.add_argument('--interval', type=int, default=32,
                         help='grad-share: measure every N iterations')
     parser.add_argument('--limit', type=int,
@@ -318,7 +362,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(teacher_quality(root, args.seed, args.limit))
         return 0
     if args.what == 'head-swap':
-        print(head_swap(root, args.seed, args.limit))
+        print(head_swap(root, args.seed, args.limit, args.methods or ()))
         return 0
     if not args.methods:
         raise SystemExit('diagnose.py: grad-share needs --methods')

@@ -125,3 +125,38 @@ def test_swap_predictions_refuses_heads_with_different_bins(tiny_digits):
     other = MODELS.build(cfg.model)
     with pytest.raises(ValueError, match='reg_max'):
         diagnose.swap_predictions(student, other, {})
+
+
+@pytest.mark.parametrize('layout', ['mmrazor', 'mmdet'])
+def test_load_student_puts_a_distilled_student_into_the_baseline_detector(tmp_path, layout):
+    """The student weights of an mmrazor checkpoint (``architecture.``, beside ``teacher.``
+    and connector keys) or of mmdet's KD detector (top level) land in the baseline's
+    detector unchanged; a student of another shape is refused."""
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile('configs/toy/gfl_student_digits.py')
+    init_default_scope('mmdet')
+    torch.manual_seed(1)
+    trained = MODELS.build(cfg.model)
+    state = trained.state_dict()
+    if layout == 'mmrazor':
+        state = {**{f'architecture.{k}': v for k, v in state.items()},
+                 'teacher.backbone.conv1.weight': torch.zeros(1),
+                 'crosskd_connectors.0.weight': torch.zeros(1)}
+    run_dir = tmp_path / 'run'
+    run_dir.mkdir()
+    torch.save(dict(state_dict=state), run_dir / 'epoch_1.pth')
+    command = ('OMP_NUM_THREADS=2 python tools/train.py configs/toy/gfl_student_digits.py '
+               '--epochs 1 --work-dir x --cfg-options randomness.seed=0')
+    baseline = dict(name='gfl_student', command=command, work_dir='unused', epochs=1)
+    run = dict(name='method', work_dir=str(run_dir), epochs=1)
+    model = diagnose.load_student(baseline, run)
+    assert not model.training
+    loaded = model.state_dict()
+    assert loaded.keys() == trained.state_dict().keys()
+    assert all(torch.equal(loaded[k], v) for k, v in trained.state_dict().items())
+
+    cfg.model.bbox_head.reg_max = 8  # another head: the load must fail, not skip keys
+    other = MODELS.build(cfg.model).state_dict()
+    torch.save(dict(state_dict=other), run_dir / 'epoch_1.pth')
+    with pytest.raises((ValueError, RuntimeError), match='gfl_reg|does not fit'):
+        diagnose.load_student(baseline, run)

@@ -37,6 +37,7 @@ the teacher's class scores their mAP measures their localisation alone, against 
 baseline's, and with the teacher's edge distributions their classification alone.
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
@@ -117,6 +118,27 @@ def load_student(baseline: dict, run: dict):
     return model.eval()
 
 
+def eval_data(cfg, split: str = 'val'):
+    """The loader (unshuffled, no workers) and evaluator config of a run's ``split``:
+    ``val``, or ``train`` — the images the teacher and students trained on, to see how
+    much of what a teacher outputs there it memorised (the val pipeline: no flips)."""
+    from mmengine.runner import Runner
+    loader_cfg = copy.deepcopy(cfg.val_dataloader)
+    evaluator = copy.deepcopy(cfg.val_evaluator)
+    if split != 'val':
+        if split != 'train':
+            raise ValueError(f"diagnose.py: split must be 'val' or 'train', not {split!r}")
+        for holder in (loader_cfg.dataset, evaluator):
+            if 'instances_val.json' not in holder.ann_file:
+                raise ValueError(f'diagnose.py: cannot find the train split beside '
+                                 f'{holder.ann_file} (expected .../instances_val.json)')
+            holder.ann_file = holder.ann_file.replace('instances_val.json',
+                                                      'instances_train.json')
+    loader = Runner.build_dataloader(dict(loader_cfg, num_workers=0,
+                                          persistent_workers=False))
+    return loader, evaluator
+
+
 def positive_quality(model, data: dict) -> Dict[int, Dict[str, List[float]]]:
     """Per level, the per-positive ``cls``, ``score``, ``iou`` and per (image, class)
     ``mass`` values of one preprocessed batch (see the module docstring)."""
@@ -159,14 +181,12 @@ def positive_quality(model, data: dict) -> Dict[int, Dict[str, List[float]]]:
     return out
 
 
-def teacher_quality(work_root: str, seed: int, limit: Optional[int]) -> str:
-    from mmengine.runner import Runner
+def teacher_quality(work_root: str, seed: int, limit: Optional[int],
+                    split: str = 'val') -> str:
     results = load_results(work_root)
     models = {'teacher': build_detector(find(results, 'gfl_teacher')),
               'student (baseline)': build_detector(find(results, 'gfl_student', seed))}
-    cfg = models['teacher'][1]
-    loader = Runner.build_dataloader(dict(cfg.val_dataloader, num_workers=0,
-                                          persistent_workers=False))
+    loader, _ = eval_data(models['teacher'][1], split)
     stats = {name: {} for name in models}
     for b, batch in enumerate(loader):
         if limit is not None and b >= limit:
@@ -218,7 +238,6 @@ def swap_predictions(student, teacher, batch: dict) -> Dict[Tuple[str, str], lis
     perfectly — the most LD's main and VLR terms can give — and ``(teacher, student)`` the
     student with the teacher's classification.
     """
-    import copy
     import torch
     s_head, t_head = student.bbox_head, teacher.bbox_head
     for attr in ('num_classes', 'reg_max'):
@@ -248,7 +267,7 @@ def swap_predictions(student, teacher, batch: dict) -> Dict[Tuple[str, str], lis
 
 
 def head_swap(work_root: str, seed: int, limit: Optional[int],
-              names: Sequence[str] = ()) -> str:
+              names: Sequence[str] = (), split: str = 'val') -> str:
     """COCO box mAP on the val images of the baseline student of ``seed`` and of the
     students of the method runs ``names`` (same seed): each alone, with the GFL teacher's
     edge distributions in place of its own, and with the teacher's class scores in place
@@ -256,21 +275,19 @@ def head_swap(work_root: str, seed: int, limit: Optional[int],
     a measure of the student's localisation alone; with its edge distributions, of its
     classification alone."""
     from mmengine.evaluator import Evaluator
-    from mmengine.runner import Runner
     results = load_results(work_root)
     teacher, cfg = build_detector(find(results, 'gfl_teacher'))
     baseline = find(results, 'gfl_student', seed)
     students = {'baseline': build_detector(baseline)[0]}
     for name in names:
         students[name] = load_student(baseline, find(results, name, seed))
-    loader = Runner.build_dataloader(dict(cfg.val_dataloader, num_workers=0,
-                                          persistent_workers=False))
+    loader, evaluator_cfg = eval_data(cfg, split)
     combos = (('student', 'student'), ('student', 'teacher'), ('teacher', 'student'),
               ('teacher', 'teacher'))
     evaluators = {}
     for name in students:
         for key in combos:
-            evaluators[(name,) + key] = Evaluator(cfg.val_evaluator)
+            evaluators[(name,) + key] = Evaluator(evaluator_cfg)
             evaluators[(name,) + key].dataset_meta = loader.dataset.metainfo
     seen = 0
     for b, batch in enumerate(loader):
@@ -349,6 +366,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         choices=['teacher-quality', 'head-swap', 'grad-share'])
     parser.add_argument('--work-root', required=True)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--split', choices=['val', 'train'], default='val',
+                        help='teacher-quality, head-swap: the images to measure on '
+                        '(train: the ones every model trained on)')
     parser.add_argument('--methods', nargs='+',
                         help='grad-share: the method runs to re-run with the hook; head-swap: '
                         'the method runs whose students to measure beside the baseline')
@@ -359,10 +379,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     root = osp.abspath(args.work_root)
     if args.what == 'teacher-quality':
-        print(teacher_quality(root, args.seed, args.limit))
+        print(teacher_quality(root, args.seed, args.limit, args.split))
         return 0
     if args.what == 'head-swap':
-        print(head_swap(root, args.seed, args.limit, args.methods or ()))
+        print(head_swap(root, args.seed, args.limit, args.methods or (), args.split))
         return 0
     if not args.methods:
         raise SystemExit('diagnose.py: grad-share needs --methods')

@@ -160,3 +160,21 @@ def test_load_student_puts_a_distilled_student_into_the_baseline_detector(tmp_pa
     torch.save(dict(state_dict=other), run_dir / 'epoch_1.pth')
     with pytest.raises((ValueError, RuntimeError), match='gfl_reg|does not fit'):
         diagnose.load_student(baseline, run)
+
+
+def test_eval_data_reads_the_train_split_with_the_val_pipeline(tiny_digits):
+    cfg = Config.fromfile('configs/toy/gfl_student_digits.py')
+    cfg.val_dataloader.dataset.data_root = tiny_digits + '/'
+    cfg.val_evaluator.ann_file = tiny_digits + '/annotations/instances_val.json'
+    init_default_scope('mmdet')
+    val, val_eval = diagnose.eval_data(cfg, 'val')
+    train, train_eval = diagnose.eval_data(cfg, 'train')
+    assert (len(val.dataset), len(train.dataset)) == (8, 24)  # the fixture's two splits
+    assert val_eval.ann_file.endswith('instances_val.json')
+    assert train_eval.ann_file.endswith('instances_train.json')
+    assert cfg.val_evaluator.ann_file.endswith('instances_val.json')  # cfg untouched
+    batch = next(iter(train))
+    assert all('train' in s.img_path for s in batch['data_samples'])
+    assert not any('flip' in str(t) for t in train.dataset.pipeline.transforms)
+    with pytest.raises(ValueError, match='split'):
+        diagnose.eval_data(cfg, 'test')

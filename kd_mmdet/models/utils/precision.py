@@ -16,7 +16,7 @@ What these helpers guarantee, for every kd_mmdet algorithm that runs a teacher:
   (:func:`records_to_fp32`), so a loss never mixes a bf16 teacher with an fp32 student.
 """
 from contextlib import contextmanager, nullcontext
-from typing import Any, ContextManager, Iterator, Optional
+from typing import Any, Callable, ContextManager, Iterator, Optional
 
 import torch
 from torch import Tensor
@@ -89,18 +89,33 @@ def autocast_for(owner: str, arg: str, precision: Optional[str],
     return torch.autocast(device_type, dtype=PRECISIONS[precision])
 
 
-def to_fp32(value: Any) -> Any:
-    """``value`` with every fp16/bf16 tensor in it (nested tuples, lists, dicts) as fp32."""
+def map_tensors(fn: Callable[[Tensor], Tensor], value: Any) -> Any:
+    """``value`` with ``fn`` applied to every tensor in it, through nested tuples,
+    namedtuples, lists and dicts (their types kept); anything else as it is."""
     if isinstance(value, Tensor):
-        return value.float() if value.dtype in _LOW else value
+        return fn(value)
     if isinstance(value, (list, tuple)):
-        items = [to_fp32(v) for v in value]
+        items = [map_tensors(fn, v) for v in value]
         if hasattr(value, '_fields'):  # namedtuple
             return type(value)(*items)
         return type(value)(items)
     if isinstance(value, dict):
-        return type(value)((k, to_fp32(v)) for k, v in value.items())
+        return type(value)((k, map_tensors(fn, v)) for k, v in value.items())
     return value
+
+
+def _fp32(t: Tensor) -> Tensor:
+    return t.float() if t.dtype in _LOW else t
+
+
+def _loss_format(t: Tensor) -> Tensor:
+    dtype = torch.float32 if t.dtype in _LOW else t.dtype
+    return t.to(dtype=dtype, memory_format=torch.contiguous_format)
+
+
+def to_fp32(value: Any) -> Any:
+    """``value`` with every fp16/bf16 tensor in it (nested tuples, lists, dicts) as fp32."""
+    return map_tensors(_fp32, value)
 
 
 def to_loss_format(value: Any) -> Any:
@@ -110,17 +125,7 @@ def to_loss_format(value: Any) -> Any:
     ``.view`` — mmrazor's ``ChannelWiseDivergence``, ``preds.view(-1, W * H)`` — raise
     on them. One ``.to`` does the cast and the layout together; a tensor already fp32 and
     contiguous is returned as it is."""
-    if isinstance(value, Tensor):
-        dtype = torch.float32 if value.dtype in _LOW else value.dtype
-        return value.to(dtype=dtype, memory_format=torch.contiguous_format)
-    if isinstance(value, (list, tuple)):
-        items = [to_loss_format(v) for v in value]
-        if hasattr(value, '_fields'):  # namedtuple
-            return type(value)(*items)
-        return type(value)(items)
-    if isinstance(value, dict):
-        return type(value)((k, to_loss_format(v)) for k, v in value.items())
-    return value
+    return map_tensors(_loss_format, value)
 
 
 def records_to_fp32(manager) -> None:

@@ -6,7 +6,8 @@ import torch
 
 from kd_mmdet.models.utils import precision
 from kd_mmdet.models.utils.precision import (autocast_for, channels_last, check_precision,
-                                             cpu_has_bf16, fast_precision, to_fp32)
+                                             cpu_has_bf16, fast_precision, to_fp32,
+                                             to_loss_format)
 
 
 def test_to_fp32_casts_low_precision_in_nested_containers():
@@ -20,6 +21,21 @@ def test_to_fp32_casts_low_precision_in_nested_containers():
     assert out[1][0].dtype == torch.float32 and out[1][1]['k'].dtype == torch.float32
     assert isinstance(out[2], Pair) and out[2].a.dtype == torch.float32 and out[2].b == 'x'
     assert out[3].dtype == torch.int64 and out[4] == 1.5
+
+
+def test_to_loss_format_makes_nested_records_fp32_and_contiguous():
+    """A channels_last bf16 record inside containers comes out fp32 and contiguous with
+    the same values; an fp32 contiguous tensor is the same object; ints keep their dtype."""
+    Pair = namedtuple('Pair', 'a b')
+    x = torch.randn(2, 3, 4, 5)
+    low = x.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    assert not low.is_contiguous()
+    out = to_loss_format({'r': [Pair(low, 'x')], 'plain': x, 'i': torch.arange(3)})
+    rec = out['r'][0].a
+    assert rec.dtype == torch.float32 and rec.is_contiguous()
+    assert torch.equal(rec, low.float()) and out['r'][0].b == 'x'
+    assert out['plain'] is x and out['i'].dtype == torch.int64
+    rec.view(2, -1)  # what mmrazor's ChannelWiseDivergence does to its inputs
 
 
 def test_autocast_for_each_precision():

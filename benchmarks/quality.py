@@ -319,6 +319,16 @@ def to_markdown(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return '\n'.join(lines)
 
 
+def read_scalars(work_dir: str) -> List[dict]:
+    """The rows of ``vis_data/scalars.json`` of the newest run in ``work_dir`` (mmengine's
+    log of every logged and validated scalar); empty when there is no run."""
+    run = load_repro_table().latest_run(work_dir)
+    if run is None:
+        return []
+    with open(osp.join(run, 'vis_data', 'scalars.json')) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def read_metric(work_dir: str, key: str) -> Dict[str, Optional[float]]:
     """The last logged ``key`` of the newest run in ``work_dir`` and ``teacher.<key>``.
 
@@ -326,13 +336,8 @@ def read_metric(work_dir: str, key: str) -> Dict[str, Optional[float]]:
         ``{'value': ..., 'teacher': ..., 'epoch': last trained epoch}``; None where the
         run logged no such number.
     """
-    repro = load_repro_table()
     out: Dict[str, Optional[float]] = dict(value=None, teacher=None, epoch=None)
-    run = repro.latest_run(work_dir)
-    if run is None:
-        return out
-    with open(osp.join(run, 'vis_data', 'scalars.json')) as f:
-        rows = [json.loads(line) for line in f if line.strip()]
+    rows = read_scalars(work_dir)
     vals = [r for r in rows if key in r]
     if vals:
         out['value'] = vals[-1][key]
@@ -514,11 +519,7 @@ def score_thr_paths(model: dict, prefix: str = '') -> List[str]:
 
 def read_curve(work_dir: str, key: str) -> List[Tuple[int, float]]:
     """``(epoch, value)`` of every validation of the newest run in ``work_dir``."""
-    run = load_repro_table().latest_run(work_dir)
-    if run is None:
-        return []
-    with open(osp.join(run, 'vis_data', 'scalars.json')) as f:
-        rows = [json.loads(line) for line in f if line.strip()]
+    rows = read_scalars(work_dir)
     return [(int(r['step']), float(r[key])) for r in rows if key in r and 'step' in r]
 
 

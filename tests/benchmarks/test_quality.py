@@ -72,6 +72,14 @@ def test_read_metric_takes_the_last_logged_value(tmp_path):
     assert quality.read_metric(str(tmp_path / 'none'), 'coco/bbox_mAP')['value'] is None
 
 
+def test_read_curve_lists_every_validation(tmp_path):
+    """Every validation of the newest run as (step, value); the training rows (which
+    carry a step but not the key) are not part of it."""
+    work = fake_work_dir(str(tmp_path), 'teacher', [0.068, 0.244, 0.296], epochs=3)
+    assert quality.read_curve(work, 'coco/bbox_mAP') == [(1, 0.068), (2, 0.244), (3, 0.296)]
+    assert quality.read_curve(str(tmp_path / 'none'), 'coco/bbox_mAP') == []
+
+
 def test_collect_reads_percent_and_wall_time(tmp_path):
     """A finished run: mAP x100 and the log's first-to-last seconds; else 'not run'."""
     bench = quality.Bench(argparse.Namespace(work_root=str(tmp_path)), Settings())

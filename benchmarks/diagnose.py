@@ -289,14 +289,18 @@ def head_swap(work_root: str, seed: int, limit: Optional[int],
         for key in combos:
             evaluators[(name,) + key] = Evaluator(evaluator_cfg)
             evaluators[(name,) + key].dataset_meta = loader.dataset.metainfo
-    seen = 0
+    img_ids = []
     for b, batch in enumerate(loader):
         if limit is not None and b >= limit:
             break
         for name, student in students.items():
             for key, samples in swap_predictions(student, teacher, batch).items():
                 evaluators[(name,) + key].process(data_samples=samples, data_batch=batch)
-        seen += len(batch['inputs'])
+        img_ids += [s.img_id for s in batch['data_samples']]
+    for ev in evaluators.values():
+        for metric in ev.metrics:  # with --limit: score the images seen, not all of them
+            metric.img_ids = img_ids
+    seen = len(img_ids)
     scores = {key: 100 * ev.evaluate(seen)['coco/bbox_mAP']
               for key, ev in evaluators.items()}
     rows = [[name] + [fmt_num(scores[(name,) + key]) for key in combos[:3]]

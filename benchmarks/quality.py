@@ -233,8 +233,9 @@ class Settings:
     48 epochs on 640 images memorised them (87.5 box mAP and 99.4 % class accuracy at
     the positives on its training images, 34.4 on val), so on the images distillation
     runs on its outputs were the labels and the methods that copy them lowered the
-    student; the same iterations on 2,560 images give a better teacher (45.1) that
-    copies carry knowledge from (docs/benchmarks.md, "Why 2,560 images"). Every run
+    student; the same iterations on 2,560 images give a better teacher (45.1) whose
+    outputs there are far less a copy of the labels (docs/benchmarks.md, "Why 2,560
+    images"). Every run
     under bf16 autocast (``amp``, about 0.6x the fp32 step here, student mAP equal to
     fp32's within the seed spread: docs/benchmarks.md, "Mixed precision");
     classification as before: 3,000 / 1,000 images, students and teacher 15 epochs (8

@@ -38,6 +38,7 @@ baseline's, and with the teacher's edge distributions their classification alone
 """
 import argparse
 import copy
+import itertools
 import json
 import os
 import os.path as osp
@@ -226,7 +227,18 @@ def teacher_quality(work_root: str, seed: int, limit: Optional[int],
 SOURCES = ('student', 'teacher')
 
 
-def swap_predictions(student, teacher, batch: dict) -> Dict[Tuple[str, str], list]:
+def head_outputs(model, batch: dict):
+    """``(cls_scores, bbox_preds)`` of a GFL detector's head on one batch, and the batch's
+    preprocessed data samples."""
+    import torch
+    data = model.data_preprocessor(batch, False)
+    with torch.no_grad():
+        return model.bbox_head(model.extract_feat(data['inputs'])), data['data_samples']
+
+
+def swap_predictions(student, teacher, batch: dict,
+                     teacher_outputs: Optional[tuple] = None
+                     ) -> Dict[Tuple[str, str], list]:
     """The detections of every mix of the two GFL heads' outputs on one val batch.
 
     Returns ``{(cls_from, box_from): [DetDataSample]}`` for ``cls_from`` and ``box_from``
@@ -236,7 +248,9 @@ def swap_predictions(student, teacher, batch: dict) -> Dict[Tuple[str, str], lis
     student)`` is the student's own prediction and ``(teacher, teacher)`` the teacher's;
     ``(student, teacher)`` is the student had it copied the teacher's localisation
     perfectly — the most LD's main and VLR terms can give — and ``(teacher, student)`` the
-    student with the teacher's classification.
+    student with the teacher's classification. ``teacher_outputs``: the teacher's
+    ``head_outputs`` of this batch, when already computed (one teacher pass for several
+    students).
     """
     import torch
     s_head, t_head = student.bbox_head, teacher.bbox_head
@@ -248,21 +262,17 @@ def swap_predictions(student, teacher, batch: dict) -> Dict[Tuple[str, str], lis
         raise ValueError('diagnose.py head-swap: the heads differ in strides '
                          f'({s_head.prior_generator.strides} vs '
                          f'{t_head.prior_generator.strides})')
-    outs, samples = {}, None
-    for name, model in zip(SOURCES, (student, teacher)):
-        data = model.data_preprocessor(batch, False)
-        samples = samples or data['data_samples']
-        with torch.no_grad():
-            outs[name] = model.bbox_head(model.extract_feat(data['inputs']))
+    s_out, samples = head_outputs(student, batch)
+    t_out = (teacher_outputs or head_outputs(teacher, batch))[0]
+    outs = dict(zip(SOURCES, (s_out, t_out)))
     metas = [s.metainfo for s in samples]
     preds = {}
-    for cls_from in SOURCES:
-        for box_from in SOURCES:
-            with torch.no_grad():
-                results = s_head.predict_by_feat(outs[cls_from][0], outs[box_from][1],
-                                                 batch_img_metas=metas, rescale=True)
-            preds[(cls_from, box_from)] = student.add_pred_to_datasample(
-                copy.deepcopy(samples), results)
+    for cls_from, box_from in itertools.product(SOURCES, SOURCES):
+        with torch.no_grad():
+            results = s_head.predict_by_feat(outs[cls_from][0], outs[box_from][1],
+                                             batch_img_metas=metas, rescale=True)
+        preds[(cls_from, box_from)] = student.add_pred_to_datasample(
+            copy.deepcopy(samples), results)
     return preds
 
 
@@ -282,8 +292,7 @@ def head_swap(work_root: str, seed: int, limit: Optional[int],
     for name in names:
         students[name] = load_student(baseline, find(results, name, seed))
     loader, evaluator_cfg = eval_data(cfg, split)
-    combos = (('student', 'student'), ('student', 'teacher'), ('teacher', 'student'),
-              ('teacher', 'teacher'))
+    combos = list(itertools.product(SOURCES, SOURCES))  # swap_predictions' keys
     evaluators = {}
     for name in students:
         for key in combos:
@@ -293,8 +302,10 @@ def head_swap(work_root: str, seed: int, limit: Optional[int],
     for b, batch in enumerate(loader):
         if limit is not None and b >= limit:
             break
+        teacher_outputs = head_outputs(teacher, batch)
         for name, student in students.items():
-            for key, samples in swap_predictions(student, teacher, batch).items():
+            for key, samples in swap_predictions(student, teacher, batch,
+                                                 teacher_outputs).items():
                 evaluators[(name,) + key].process(data_samples=samples, data_batch=batch)
         img_ids += [s.img_id for s in batch['data_samples']]
     for ev in evaluators.values():

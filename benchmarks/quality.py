@@ -216,6 +216,9 @@ REF_IMG_SIZE = 96  # detection image side of SEC_PER_ITER
 # took 0.66-0.77 of its 128 px time (benchmarks/cost.py), (96/128)**1.25 = 0.70.
 PIXEL_EXPONENT = 1.25
 SEC_PER_RUN = 15.0  # process start, model build and validation, per run
+# A detection run's test pass (tools/test.py on the test split): process start and model
+# build, then per image.
+SEC_PER_TEST, SEC_PER_TEST_IMAGE = 12.0, 0.02
 
 
 # ---- settings ------------------------------------------------------------------------
@@ -243,6 +246,10 @@ class Settings:
     """
     num_train: int = 2560
     num_val: int = 256
+    # Detection scores: every run's final checkpoint evaluated on a test split of this
+    # many images (val handwriting, other images), never looked at during training; val
+    # gives the teachers' curves. 0: score on val.
+    num_test: int = 1024
     img_size: int = 96
     epochs: int = 3
     teacher_epochs: int = 12
@@ -272,8 +279,9 @@ class Settings:
             return osp.join(work_root, 'data', f'digits_crops_{self.crop_num_train}-'
                             f'{self.crop_num_val}_{self.crop_size}px_from{self.img_size}px')
         if task == 'det':
-            return osp.join(work_root, 'data',
-                            f'digits_det_{self.num_train}-{self.num_val}_{self.img_size}px')
+            test = f'-{self.num_test}' if self.num_test else ''
+            return osp.join(work_root, 'data', f'digits_det_{self.num_train}-{self.num_val}'
+                            f'{test}_{self.img_size}px')
         return osp.join(work_root, 'data', f'digits_cls_{self.cls_num_train}-{self.cls_num_val}')
 
     def epochs_of(self, run: Run, teacher: bool) -> int:
@@ -512,6 +520,13 @@ def config_options(config_path: str, settings: Settings, data_root: str, task: s
     return opts + list(settings.extra)
 
 
+def test_split_options(data_root: str) -> List[str]:
+    """``--cfg-options`` that point the test loop at the data's test split."""
+    ann = osp.join(data_root, 'annotations', 'instances_test.json')
+    return ['test_dataloader.dataset.ann_file=annotations/instances_test.json',
+            f'test_evaluator.ann_file={ann}']
+
+
 def score_thr_paths(model: dict, prefix: str = '') -> List[str]:
     """Dotted paths of every ``score_thr`` inside a ``test_cfg`` of a model dict."""
     paths = []
@@ -627,6 +642,11 @@ def estimate_seconds(run: Run, settings: Settings, teacher: bool, threads: int) 
     return SEC_PER_ITER[key] * iters * scale * 2 / max(threads, 1) + SEC_PER_RUN
 
 
+def test_seconds(settings: Settings) -> float:
+    """Rough wall time of one detection run's test pass."""
+    return SEC_PER_TEST + SEC_PER_TEST_IMAGE * settings.num_test
+
+
 # ---- the benchmark ------------------------------------------------------------------
 class Bench:
     """Runs the plan and collects results; ``dry_run`` only prints the commands."""
@@ -690,9 +710,11 @@ class Bench:
                    str(s.crop_num_train), '--val', str(s.crop_num_val), '--img-size',
                    str(s.img_size), '--crop-size', str(s.crop_size)]
         elif task == 'det':
-            done = osp.join(out, 'annotations', 'instances_val.json')
+            last = 'test' if s.num_test else 'val'
+            done = osp.join(out, 'annotations', f'instances_{last}.json')
             cmd = ['python', 'tools/make_digits.py', out, '--train', str(s.num_train),
-                   '--val', str(s.num_val), '--size', str(s.img_size)]
+                   '--val', str(s.num_val), '--test', str(s.num_test), '--size',
+                   str(s.img_size)]
         else:
             done = osp.join(out, 'val')
             cmd = ['python', 'tools/make_digits_cls.py', out, '--train', str(s.cls_num_train),
@@ -736,6 +758,8 @@ class Bench:
         if not done:
             self.estimate[task] += estimate_seconds(run, self.settings, teacher,
                                                     self.args.threads)
+            if task == 'det' and self.settings.num_test and self.args.dry_run:
+                self.estimate[task] += test_seconds(self.settings)  # its test pass
             try:
                 self.execute(cmd, osp.join(work_dir, 'bench_train.log'))
             except RuntimeError as e:
@@ -744,7 +768,43 @@ class Bench:
                 return result
         else:
             self.commands.append(f'# done: {self.shell(cmd)}')
-        return self.collect(result, task)
+        result = self.collect(result, task)
+        if task == 'det' and self.settings.num_test and result['status'] is None:
+            result = self.test(result, config, options, data_root)
+        return result
+
+    def test(self, result: dict, config: str, options: List[str], data_root: str) -> dict:
+        """Score a trained detection run on the test split unless done: ``value`` becomes
+        the test mAP, ``val_value`` keeps the last validation's; the metrics are kept in
+        ``<work_dir>/test_metrics.json``."""
+        key, scale, _ = METRICS['det']
+        work_dir = result['work_dir']
+        out = osp.join(work_dir, 'test_metrics.json')
+        cmd = ['python', 'tools/test.py', config, final_checkpoint(work_dir, result['epochs']),
+               '--work-dir', osp.join(work_dir, 'test'), '--out-metrics', out,
+               '--cfg-options', *options, *test_split_options(data_root)]
+        result = dict(result, val_value=result['value'], value=None, split='test',
+                      test_command=self.shell(cmd))
+        if not osp.isfile(out):
+            self.estimate['det'] += test_seconds(self.settings)
+            try:
+                self.execute(cmd, osp.join(work_dir, 'bench_test.log'))
+            except RuntimeError as e:
+                print(e, file=sys.stderr)
+                result['status'] = 'test failed'
+                return result
+        else:
+            self.commands.append(f'# done: {self.shell(cmd)}')
+        if not osp.isfile(out):
+            result['status'] = 'not tested'
+            return result
+        with open(out) as f:
+            metrics = json.load(f)
+        if metrics.get(key) is not None:
+            result['value'] = scale * metrics[key]
+        else:
+            result['status'] = f'no {key} in {out}'
+        return result
 
     def pretrain(self) -> Tuple[Dict[str, str], List[dict]]:
         """Train each of ``BACKBONES`` as a digit classifier unless done.
@@ -959,7 +1019,8 @@ def sweep_rows(results: List[dict], ref: str) -> Tuple[List[List[str]], List[flo
 
 def curve_sections(results: List[dict]) -> List[str]:
     """Markdown of the pretraining (top-1 per epoch) and teacher (box mAP per validation)
-    curves, from the ``curve`` of the results that have one."""
+    curves, from the ``curve`` of the results that have one; a teacher scored on a test
+    split has its test score beside its last validation."""
     parts = []
     for role, title, scale in (('pretrain', 'Backbone pretraining (digit crops, top-1 %)', 1.0),
                                ('teacher', 'Teachers (box mAP per validation)', 100.0)):
@@ -968,10 +1029,16 @@ def curve_sections(results: List[dict]) -> List[str]:
             if r['role'] != role or not r.get('curve'):
                 continue
             points = ', '.join(f'{epoch}: {value * scale:.1f}' for epoch, value in r['curve'])
-            rows.append([r['name'], str(r['epochs']), fmt_num(r['value']), points])
+            final = r['val_value'] if 'val_value' in r else r['value']
+            tested = 'val_value' in r
+            rows.append([r['name'], str(r['epochs']), fmt_num(final)] +
+                        ([fmt_num(r['value'])] if tested else []) + [points])
         if rows:
-            parts += ['', f'## {title}', '',
-                      to_markdown(['run', 'epochs', 'final', 'epoch: value'], rows)]
+            header = ['run', 'epochs', 'final'] + (
+                ['test'] if any(len(row) == 5 for row in rows) else []) + ['epoch: value']
+            rows = [row if len(row) == len(header) else row[:3] + ['–'] + row[3:]
+                    for row in rows]
+            parts += ['', f'## {title}', '', to_markdown(header, rows)]
     return parts
 
 
@@ -1000,8 +1067,10 @@ def report(results: List[dict], settings: Settings, args: argparse.Namespace,
             continue
         score = METRICS[task][2]
         header = [h.format(score=score) for h in TABLE_HEADER]
-        title = 'Detection (digits, box mAP)' if task == 'det' else \
-            'Classification (digits, top-1 %)'
+        title = 'Classification (digits, top-1 %)'
+        if task == 'det':
+            title = (f'Detection (digits, box mAP on the {settings.num_test}-image test '
+                     'split)') if settings.num_test else 'Detection (digits, box mAP on val)'
         parts += ['', f'## {title}', '', to_markdown(header, rows)]
         verdicts_all += verdicts
     p_rows, p_verdicts = precision_rows(results, ref)
@@ -1044,6 +1113,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         f'R-CNN pair (default {D.frcnn_teacher_epochs})')
     parser.add_argument('--num-train', type=int, help=f'detection training images ({D.num_train})')
     parser.add_argument('--num-val', type=int, help=f'detection validation images ({D.num_val})')
+    parser.add_argument('--num-test', type=int,
+                        help=f'detection test images, the scores ({D.num_test}; 0: val)')
     parser.add_argument('--img-size', type=int, help=f'detection image side in px ({D.img_size})')
     parser.add_argument('--cls-epochs', type=int,
                         help=f'classification student epochs ({D.cls_epochs})')
@@ -1099,7 +1170,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def make_settings(args: argparse.Namespace) -> Settings:
-    quick = dict(num_train=48, num_val=16, img_size=96, epochs=1, teacher_epochs=1,
+    quick = dict(num_train=48, num_val=16, num_test=16, img_size=96, epochs=1, teacher_epochs=1,
                  frcnn_epochs=1, frcnn_teacher_epochs=1, cls_num_train=256,
                  cls_num_val=128, cls_epochs=1, cls_teacher_epochs=1,
                  crop_num_train=256, crop_num_val=64, teacher_pretrain_epochs=1,

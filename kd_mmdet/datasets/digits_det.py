@@ -122,12 +122,20 @@ def render_image(rng: np.random.Generator, scans: np.ndarray, labels: np.ndarray
 
 
 def make_digits_detection(out_dir: str, num_train: int = 1200, num_val: int = 300,
-                          img_size: int = 128, seed: int = 0) -> Dict[str, str]:
-    """Write ``{out_dir}/{train,val}/*.png`` and ``annotations/instances_{split}.json``.
+                          img_size: int = 128, seed: int = 0,
+                          num_test: int = 0) -> Dict[str, str]:
+    """Write ``{out_dir}/{train,val[,test]}/*.png`` and
+    ``annotations/instances_{split}.json``.
+
+    Each split draws from its own random stream, so a split's images do not depend on
+    the other splits' sizes (adding a test split leaves train and val byte-equal), and
+    the first ``n`` images of a split are those of a smaller one. The test split renders
+    other images from the val pool's handwriting (disjoint from train's), for a final
+    score never looked at during training.
 
     Args:
         out_dir: folder to write into (created).
-        num_train, num_val: number of images per split.
+        num_train, num_val, num_test: number of images per split (no test split at 0).
         img_size: side of the square images, px (>= 32).
         seed: one seed for everything; equal seeds write byte-equal files.
 
@@ -136,10 +144,15 @@ def make_digits_detection(out_dir: str, num_train: int = 1200, num_val: int = 30
     """
     if img_size < 32:
         raise ValueError(f'make_digits_detection: img_size must be >= 32, got {img_size}')
+    if num_test < 0:
+        raise ValueError(f'make_digits_detection: num_test must be >= 0, got {num_test}')
     pools = load_digit_scans(seed)
+    pools['test'] = pools['val']
+    splits = [('train', num_train), ('val', num_val)] + ([('test', num_test)] if num_test
+                                                         else [])
     paths = {}
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
-    for split_idx, (split, count) in enumerate((('train', num_train), ('val', num_val))):
+    for split_idx, (split, count) in enumerate(splits):
         scans, labels = pools[split]
         rng = np.random.default_rng([seed, split_idx])
         os.makedirs(osp.join(out_dir, split), exist_ok=True)

@@ -351,3 +351,40 @@ def test_bf16_teacher_variant_shares_the_fp32_baseline():
                     precision='bf16t')]
     table, _ = quality.summarize(results, PAIRS['gfl'])
     assert [r for r in table if r[0] == 'CWD @bf16t'][0][4] == '+5.0'
+
+
+def test_a_trained_detection_run_is_scored_on_the_test_split(tmp_path):
+    """After training, the value is the test pass's mAP (x100) and val_value the last
+    validation's; the test command loads the final checkpoint and points the test loop
+    (loader and evaluator) at instances_test.json; without its metrics file a run is
+    'not tested', not scored on val."""
+    args = argparse.Namespace(work_root=str(tmp_path), dry_run=False, report_only=True,
+                              threads=1)
+    bench = quality.Bench(args, Settings())
+    work = fake_work_dir(str(tmp_path), 'run', [0.25], epochs=3)
+    res = bench.collect(dict(work_dir=work, epochs=3, status=None, value=None, wall=None),
+                        'det')
+    data = str(tmp_path / 'data')
+    tested = bench.test(res, 'cfg.py', ['randomness.seed=1'], data)
+    assert tested['status'] == 'not tested' and tested['value'] is None
+    assert tested['val_value'] == pytest.approx(25.0)
+    cmd = tested['test_command']
+    assert f'tools/test.py cfg.py {work}/epoch_3.pth' in cmd
+    assert 'randomness.seed=1 test_dataloader.dataset.ann_file=annotations/' \
+           'instances_test.json' in cmd
+    assert f'test_evaluator.ann_file={data}/annotations/instances_test.json' in cmd
+    with open(osp.join(work, 'test_metrics.json'), 'w') as f:
+        json.dump({'coco/bbox_mAP': 0.312, 'coco/bbox_mAP_50': 0.5}, f)
+    tested = bench.test(res, 'cfg.py', [], data)
+    assert tested['status'] is None and tested['split'] == 'test'
+    assert tested['value'] == pytest.approx(31.2) and tested['val_value'] == pytest.approx(25.0)
+
+
+def test_the_test_split_is_part_of_the_data_dir_and_settings():
+    """Two test-split sizes make two data dirs; 0 keeps the val-only name; quick mode
+    tests on a few images."""
+    assert Settings().num_test == 1024
+    dirs = {Settings(num_test=n).data_dir('w', 'det') for n in (0, 16, 1024)}
+    assert len(dirs) == 3 and 'w/data/digits_det_2560-256_96px' in dirs
+    assert quality.make_settings(quality.parse_args(['--quick'])).num_test == 16
+    assert quality.make_settings(quality.parse_args(['--num-test', '0'])).num_test == 0

@@ -98,8 +98,8 @@ def test_pretrained_override_refuses_what_it_cannot_load():
 def test_quick_mode_pretrains_loads_and_reports(tmp_path):
     """`quality.py --quick` for one detection method: both backbones pretrained (with a
     top-1 curve), the teacher with its mAP curve, baseline and method from the pretrained
-    student backbone; results.json keeps one record per run; a second call trains
-    nothing."""
+    student backbone, every detection run scored on the test split; results.json keeps
+    one record per run; a second call trains and tests nothing."""
     root = str(tmp_path / 'bench')
     cmd = [sys.executable, 'benchmarks/quality.py', '--quick', '--tasks', 'det',
            '--methods', 'cwd_fpn', '--work-root', root]
@@ -113,9 +113,16 @@ def test_quick_mode_pretrains_loads_and_reports(tmp_path):
         assert [epoch for epoch, _ in by[name]['curve']] == [1]
     teacher = by['gfl_teacher']
     assert teacher['curve'] and teacher['curve'][-1][1] * 100 == pytest.approx(
-        teacher['value'])
+        teacher['val_value'])
+    for name in ('gfl_teacher', 'gfl_student', 'cwd_fpn'):
+        # scored on the test split: the value is the test pass's, not the validation's
+        assert by[name]['split'] == 'test' and by[name]['value'] is not None
+        metrics = json.load(open(osp.join(by[name]['work_dir'], 'test_metrics.json')))
+        assert by[name]['value'] == pytest.approx(100 * metrics['coco/bbox_mAP'])
+        assert 'instances_test.json' in open(
+            osp.join(by[name]['work_dir'], 'bench_test.log')).read()
     for name in ('gfl_student', 'cwd_fpn'):
-        assert by[name]['value'] is not None and by[name]['precision'] == 'amp'
+        assert by[name]['precision'] == 'amp'
         log = open(osp.join(by[name]['work_dir'], 'bench_train.log')).read()
         ckpt = osp.join(root, 'pretrain', quality.BACKBONES['student'][0], 'epoch_1.pth')
         assert f'load backbone. in model from: {ckpt}' in log

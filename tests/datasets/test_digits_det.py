@@ -76,3 +76,28 @@ def test_train_and_val_use_disjoint_handwriting():
 def test_small_image_size_rejected(tmp_path):
     with pytest.raises(ValueError, match='img_size'):
         make_digits_detection(str(tmp_path), 1, 1, img_size=16)
+
+
+def test_test_split_leaves_train_and_val_unchanged(tmp_path):
+    """A test split is drawn from its own stream: train and val stay byte-equal, the
+    test images differ from val's although they share its handwriting, and a longer
+    split starts with the images of a shorter one (what lets quality.py score runs
+    trained before the test split existed)."""
+    a = make_digits_detection(str(tmp_path / 'a'), 6, 3, 64, seed=1)
+    b = make_digits_detection(str(tmp_path / 'b'), 6, 5, 64, seed=1, num_test=4)
+    assert sorted(b) == ['test', 'train', 'val'] and sorted(a) == ['train', 'val']
+    assert filecmp.cmp(a['train'], b['train'], shallow=False)
+    for i in range(6):
+        name = f'train/{i:05d}.png'
+        assert filecmp.cmp(tmp_path / 'a' / name, tmp_path / 'b' / name, shallow=False)
+    for i in range(3):
+        name = f'val/{i:05d}.png'
+        assert filecmp.cmp(tmp_path / 'a' / name, tmp_path / 'b' / name, shallow=False)
+    test = json.load(open(b['test']))
+    assert [im['file_name'] for im in test['images']] == [f'test/{i:05d}.png'
+                                                          for i in range(4)]
+    assert not any(filecmp.cmp(tmp_path / 'b' / f'test/{i:05d}.png',
+                               tmp_path / 'b' / f'val/{i:05d}.png', shallow=False)
+                   for i in range(4))
+    with pytest.raises(ValueError, match='make_digits_detection: num_test'):
+        make_digits_detection(str(tmp_path / 'c'), 1, 1, 64, num_test=-1)

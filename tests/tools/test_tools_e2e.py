@@ -177,13 +177,16 @@ def test_exported_student_evaluates_with_tools_test(distill_run, exported, coco_
     3-decimal logs of values near 0.001 could not tell the student from another model)."""
     from kd_mmdet.analysis.coco import evaluate_coco, load_coco_quietly
     prefix = str(tmp_path / 'student')
+    metrics_path = tmp_path / 'metrics' / 'test.json'
     out = run([sys.executable, 'tools/test.py', STUDENT_CFG, exported, '--work-dir',
-               str(tmp_path), '--cfg-options', 'model.test_cfg.score_thr=0.0',
+               str(tmp_path), '--out-metrics', str(metrics_path),
+               '--cfg-options', 'model.test_cfg.score_thr=0.0',
                f'test_evaluator.outfile_prefix={prefix}', *data_options(tiny_digits)])
     log = out.stdout + out.stderr
     assert 'missing keys' not in log and 'unexpected key' not in log
     logged = last_val_metrics(distill_run)['coco/bbox_mAP']
     assert f'coco/bbox_mAP: {logged:.4f}' in log
+    assert json.load(open(metrics_path))['coco/bbox_mAP'] == logged  # --out-metrics
 
     ann = osp.join(tiny_digits, 'annotations', 'instances_val.json')
     result = evaluate_coco(load_coco_quietly(ann), f'{prefix}.bbox.json')

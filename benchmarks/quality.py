@@ -37,7 +37,9 @@ the same teachers and seeds: those runs get the work dir ``<seed>/<name>@<precis
 and a table comparing each with the benchmark's own precision per seed.
 ``--sweep 0.1 0.3 3 10`` trains each selected kd_mmdet method of the first seed once
 more per factor with every distillation loss weight times it
-(``<work-root>/sweep/<seed>/<name>_x<factor>``, ``distill_weight_options``). The report
+(``<work-root>/sweep/<seed>/<name>_x<factor>``, ``distill_weight_options``);
+``--sweep-keys kd_weight`` scales only those weight keys (``<name>_kd_weight_x<factor>``),
+``--sweep-seeds 0 1 2`` sweeps on those of ``--seeds``. The report
 (per-method table, reproduction tables, targets, commands) is printed and written to
 ``<work-root>/report.md``, the raw numbers to ``<work-root>/results.json``.
 """
@@ -597,25 +599,32 @@ _WEIGHT_KEYS = ('loss_weight', 'vlr_weight', 'kd_weight', 'alpha_fgd', 'beta_fgd
                 'lambda_fgd', 'alpha_mgd')
 
 
-def distill_weight_options(model: dict, factor: float) -> List[str]:
+def distill_weight_options(model: dict, factor: float,
+                           keys: Optional[Sequence[str]] = None) -> List[str]:
     """``--cfg-options`` that multiply every distillation loss weight of a config by
     ``factor`` (a loss-weight sweep).
 
     The weights are the ``loss_weight``-like keys (``_WEIGHT_KEYS``: FGD's α, β, γ, λ and
     MGD's α are its weights; MGD's ``lambda_mgd`` is a mask ratio and is kept) of every
-    loss in ``model.distiller.distill_losses`` and of CrossKD's top-level ``loss_*_kd``.
-    Raises ValueError when the config has none.
+    loss in ``model.distiller.distill_losses`` and of CrossKD's top-level ``loss_*_kd``;
+    ``keys`` restricts them to those keys (e.g. LD's ``kd_weight``: one term of a loss).
+    Raises ValueError when the config has none (or none of ``keys``).
     """
+    unknown = sorted(set(keys or ()) - set(_WEIGHT_KEYS))
+    if unknown:
+        raise ValueError(f'quality.py: unknown sweep keys {unknown}; the weight keys are '
+                         f'{", ".join(_WEIGHT_KEYS)}')
+    wanted = tuple(keys) if keys else _WEIGHT_KEYS
     losses = dict(model.get('distiller', {}).get('distill_losses', {}))
     prefix = {name: f'model.distiller.distill_losses.{name}' for name in losses}
     for key, value in model.items():
         if key.startswith('loss_') and key.endswith('_kd') and isinstance(value, dict):
             losses[key], prefix[key] = value, f'model.{key}'
     opts = [f'{prefix[name]}.{key}={loss[key] * factor!r}'
-            for name, loss in losses.items() for key in _WEIGHT_KEYS if key in loss]
+            for name, loss in losses.items() for key in wanted if key in loss]
     if not opts:
         raise ValueError('quality.py: no distillation loss weight found to sweep '
-                         f'(looked for {", ".join(_WEIGHT_KEYS)})')
+                         f'(looked for {", ".join(wanted)})')
     return opts
 
 
@@ -914,26 +923,31 @@ class Bench:
                                          det_backbones.get('student'))
                         results.append(dict(res, pair=pair_key, name=name,
                                             precision=precision))
+            sweep_seeds = getattr(self.args, 'sweep_seeds', None) or seeds[:1]
             for run in [r for r in runs if r.pair == pair_key and r.impl == 'kd_mmdet']:
-                for factor in self.args.sweep or ():
-                    results.append(self.sweep_run(run, factor, seeds[0], t_ckpt, data_root,
-                                                  det_backbones.get('student')))
+                for seed in sweep_seeds:
+                    for factor in self.args.sweep or ():
+                        results.append(self.sweep_run(run, factor, seed, t_ckpt, data_root,
+                                                      det_backbones.get('student')))
         return results
 
     def sweep_run(self, run: Run, factor: float, seed: int, teacher_ckpt: str,
                   data_root: str, backbone_ckpt: Optional[str]) -> dict:
-        """``run`` with every distillation loss weight times ``factor`` (one seed, the
-        benchmark's precision); work dir ``<work-root>/sweep/<seed>/<name>_x<factor>``.
+        """``run`` with every distillation loss weight (or the ``--sweep-keys``) times
+        ``factor`` (one seed, the benchmark's precision); work dir
+        ``<work-root>/sweep/<seed>/<name>[_<keys>]_x<factor>``.
         """
         from mmengine.config import Config
         model = Config.fromfile(osp.join(REPO, run.config)).model
-        name = f'{run.name}_x{factor:g}'
+        keys = list(getattr(self.args, 'sweep_keys', None) or ())
+        name = f'{run.name}{"".join("_" + k for k in keys)}_x{factor:g}'
         options = precision_options(self.settings.precision, True) + \
-            distill_weight_options(model, factor)
+            distill_weight_options(model, factor, keys)
         res = self.train(run, osp.join(self.root, 'sweep', str(seed), name), False, seed,
                          teacher_ckpt, data_root, options, backbone_ckpt)
         return dict(res, pair=run.pair, name=name, role='sweep', factor=factor,
-                    base_name=run.name, precision=self.settings.precision)
+                    base_name=run.name, swept='+'.join(keys) or 'all',
+                    precision=self.settings.precision)
 
 
 def precision_rows(results: List[dict], ref: str = 'fp32') -> Tuple[List[List[str]], List[str]]:
@@ -996,23 +1010,27 @@ def repro_tables(results: List[dict], seeds: Sequence[int]) -> List[str]:
 
 
 def sweep_rows(results: List[dict], ref: str) -> Tuple[List[List[str]], List[float]]:
-    """One row per swept method: its score at each weight factor (×1 is the method's own
-    run on the sweep's seed) and the baseline of that seed."""
+    """One row per swept method, swept weights and seed: its score at each weight factor
+    (×1 is the method's own run on that seed) and the baseline of that seed; the method
+    is labelled with the swept keys when not all its weights were."""
     sweeps = [r for r in results if r['role'] == 'sweep']
     factors = sorted({r['factor'] for r in sweeps} | {1.0})
     rows = []
-    for base_name in dict.fromkeys(r['base_name'] for r in sweeps):
-        mine = [r for r in sweeps if r['base_name'] == base_name]
+    groups = dict.fromkeys((r['base_name'], r.get('swept', 'all'), r['seed']) for r in sweeps)
+    for base_name, swept, seed in groups:
+        mine = [r for r in sweeps if r['base_name'] == base_name and r['seed'] == seed
+                and r.get('swept', 'all') == swept]
         if all(r['value'] is None for r in mine):
             continue  # not swept (a report of a run with another --methods)
-        seed, pair = mine[0]['seed'], mine[0]['pair']
+        pair = mine[0]['pair']
         scores = {r['factor']: r['value'] for r in mine}
         own = [r for r in results if r['name'] == base_name and r['seed'] == seed
                and r['role'] == 'method' and r.get('precision', ref) == ref]
         scores[1.0] = own[0]['value'] if own else None
         base = [r['value'] for r in results if r['role'] == 'baseline' and r['pair'] == pair
                 and r['seed'] == seed and r.get('precision', ref) == ref]
-        rows.append([base_name, str(seed), fmt_num(base[0] if base else None)] +
+        label = base_name if swept == 'all' else f'{base_name} ({swept})'
+        rows.append([label, str(seed), fmt_num(base[0] if base else None)] +
                     [fmt_num(scores.get(f)) for f in factors])
     return rows, factors
 
@@ -1036,7 +1054,7 @@ def curve_sections(results: List[dict]) -> List[str]:
         if rows:
             header = ['run', 'epochs', 'final'] + (
                 ['test'] if any(len(row) == 5 for row in rows) else []) + ['epoch: value']
-            rows = [row if len(row) == len(header) else row[:3] + ['–'] + row[3:]
+            rows = [row if len(row) == len(header) else row[:3] + [MISSING] + row[3:]
                     for row in rows]
             parts += ['', f'## {title}', '', to_markdown(header, rows)]
     return parts
@@ -1082,7 +1100,8 @@ def report(results: List[dict], settings: Settings, args: argparse.Namespace,
         parts += ['', '## Targets', ''] + [f'- {v}' for v in verdicts_all]
     if any(r['role'] == 'sweep' for r in results):
         s_rows, factors = sweep_rows(results, ref)
-        parts += ['', '## Loss-weight sweeps (all distillation weights × factor, one seed)', '',
+        parts += ['', '## Loss-weight sweeps (distillation weights × factor: all of them, or '
+                  'the keys in brackets)', '',
                   to_markdown(['method', 'seed', 'baseline'] + [f'×{f:g}' for f in factors],
                               s_rows)]
     tables = repro_tables(results, args.seeds)
@@ -1138,6 +1157,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='also train each selected kd_mmdet method with all its '
                         'distillation loss weights times each factor, on the first seed '
                         '(e.g. --sweep 0.1 0.3 3 10: two orders of magnitude)')
+    parser.add_argument('--sweep-keys', nargs='+', choices=_WEIGHT_KEYS,
+                        help='scale only these weight keys (e.g. kd_weight: LD\'s class KD)')
+    parser.add_argument('--sweep-seeds', type=int, nargs='+',
+                        help='sweep on these seeds (default: the first of --seeds)')
     parser.add_argument('--pretrain-only', action='store_true',
                         help='only the pretraining stage: train (or read) both detection '
                         'backbones as digit classifiers and print their curves')
@@ -1194,6 +1217,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                            'config exists'], rows))
         return 0
     args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
+    if args.sweep_seeds and not set(args.sweep_seeds) <= set(args.seeds):
+        raise SystemExit(f'quality.py: --sweep-seeds {args.sweep_seeds} must be among --seeds '
+                         f'{args.seeds} (a sweep compares with its seed\'s own runs)')
     args.work_root = osp.abspath(args.work_root) if args.work_root else osp.join(
         REPO, 'work_dirs', 'bench_quick' if args.quick else 'bench')
     settings = make_settings(args)

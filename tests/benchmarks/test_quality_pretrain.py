@@ -163,6 +163,21 @@ def test_sweep_scales_every_distillation_weight_and_nothing_else():
             osp.join(REPO, 'configs/toy/gfl_student_digits.py')).model, 10)
 
 
+def test_sweep_keys_scale_only_those_weights():
+    """--sweep-keys kd_weight scales LD's class-KD term and keeps main and VLR; a key
+    the config lacks or the sweep does not know is refused by name."""
+    model = Config.fromfile(osp.join(REPO, 'configs/ld/ld_gfl_digits.py')).model
+    opts = quality.distill_weight_options(model, 0.125, ['kd_weight'])
+    loss = model.distiller.distill_losses.loss_ld
+    assert opts == [f'model.distiller.distill_losses.loss_ld.kd_weight={loss.kd_weight / 8!r}']
+    with pytest.raises(ValueError, match='looked for alpha_fgd'):
+        quality.distill_weight_options(model, 2, ['alpha_fgd'])
+    with pytest.raises(ValueError, match="unknown sweep keys \\['tau'\\]"):
+        quality.distill_weight_options(model, 2, ['tau'])
+    with pytest.raises(SystemExit, match='--sweep-seeds'):
+        quality.main(['--sweep', '2', '--sweep-seeds', '5', '--seeds', '0', '--dry-run'])
+
+
 def test_sweep_rows_put_the_methods_own_run_at_x1():
     res = [dict(name='gfl_student', role='baseline', pair='gfl', seed=0, value=20.0),
            dict(name='fgd', role='method', pair='gfl', seed=0, value=18.0),
@@ -172,7 +187,11 @@ def test_sweep_rows_put_the_methods_own_run_at_x1():
            dict(name='fgd_x10', base_name='fgd', role='sweep', pair='gfl', seed=0,
                 factor=10.0, value=15.0),
            dict(name='mgd_x10', base_name='mgd', role='sweep', pair='gfl', seed=0,
-                factor=10.0, value=None, status='not run')]
+                factor=10.0, value=None, status='not run'),
+           dict(name='gfl_student', role='baseline', pair='gfl', seed=1, value=22.0),
+           dict(name='fgd_alpha_fgd_x0.1', base_name='fgd', role='sweep', pair='gfl', seed=1,
+                factor=0.1, value=23.0, swept='alpha_fgd')]
     rows, factors = quality.sweep_rows([dict(r, precision='amp') for r in res], 'amp')
     assert factors == [0.1, 1.0, 10.0]
-    assert rows == [['fgd', '0', '20.0', '21.0', '18.0', '15.0']]
+    assert rows == [['fgd', '0', '20.0', '21.0', '18.0', '15.0'],
+                    ['fgd (alpha_fgd)', '1', '22.0', '23.0', '99.0', quality.MISSING]]

@@ -153,7 +153,7 @@ def test_sweep_scales_every_distillation_weight_and_nothing_else():
     assert opts and all(k.endswith('.alpha_mgd') for k in opts)
     opts, _ = _opts('configs/ld/ld_gfl_digits.py', 3)
     assert {k.rsplit('.', 1)[1]: float(v) for k, v in opts.items()} == pytest.approx(
-        dict(loss_weight=0.75, vlr_weight=0.75, kd_weight=30.0))
+        dict(loss_weight=0.75, vlr_weight=0.75, kd_weight=3.75))
     opts, model = _opts('configs/crosskd/crosskd_gfl_digits.py', 0.1)
     assert float(opts['model.loss_reg_kd.loss_weight']) == pytest.approx(
         model.loss_reg_kd.loss_weight * 0.1)

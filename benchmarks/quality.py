@@ -27,7 +27,10 @@ Classification (top-1 on the digits classification set) works the same way from 
 Every run is ``python tools/train.py CONFIG --epochs E --work-dir W --cfg-options ...`` in
 a subprocess, one at a time, with ``OMP_NUM_THREADS=--threads``; a run whose final
 checkpoint exists is not repeated, so an interrupted benchmark resumes where it stopped.
-Work dirs: ``<work-root>/teachers/<name>`` and ``<work-root>/<seed>/<name>``.
+Work dirs: ``<work-root>/teachers/<name>`` and ``<work-root>/<seed>/<name>``. A trained
+detection run is then scored once on the test split (``Settings.num_test`` images,
+``python tools/test.py ... --out-metrics <work dir>/test_metrics.json``), unless that
+file exists.
 
 ``--precision`` is the precision of every run (default ``amp``): ``fp32``; ``bf16t``, a
 bf16 channels_last teacher (``teacher_precision``, ``teacher_channels_last``); ``amp``,

@@ -699,6 +699,19 @@ class Bench:
             raise RuntimeError(f'quality.py: command failed ({out.returncode}): '
                                f'{self.shell(cmd)}\n{tail}')
 
+    def run_unless_done(self, cmd: List[str], done: bool, log_path: str) -> bool:
+        """Run ``cmd`` unless ``done`` (then list it as done); False when it failed
+        (its error printed), so one failed run does not stop the benchmark."""
+        if done:
+            self.commands.append(f'# done: {self.shell(cmd)}')
+            return True
+        try:
+            self.execute(cmd, log_path)
+        except RuntimeError as e:
+            print(e, file=sys.stderr)
+            return False
+        return True
+
     def check_settings(self) -> None:
         """A work root holds one setting: refuse to mix results of two."""
         path = osp.join(self.root, 'settings.json')
@@ -774,14 +787,9 @@ class Bench:
                                                     self.args.threads)
             if task == 'det' and self.settings.num_test and self.args.dry_run:
                 self.estimate[task] += test_seconds(self.settings)  # its test pass
-            try:
-                self.execute(cmd, osp.join(work_dir, 'bench_train.log'))
-            except RuntimeError as e:
-                print(e, file=sys.stderr)
-                result['status'] = 'failed'
-                return result
-        else:
-            self.commands.append(f'# done: {self.shell(cmd)}')
+        if not self.run_unless_done(cmd, done, osp.join(work_dir, 'bench_train.log')):
+            result['status'] = 'failed'
+            return result
         result = self.collect(result, task)
         if task == 'det' and self.settings.num_test and result['status'] is None:
             result = self.test(result, config, options, data_root)
@@ -799,16 +807,12 @@ class Bench:
                '--cfg-options', *options, *test_split_options(data_root)]
         result = dict(result, val_value=result['value'], value=None, split='test',
                       test_command=self.shell(cmd))
-        if not osp.isfile(out):
+        done = osp.isfile(out)
+        if not done:
             self.estimate['det'] += test_seconds(self.settings)
-            try:
-                self.execute(cmd, osp.join(work_dir, 'bench_test.log'))
-            except RuntimeError as e:
-                print(e, file=sys.stderr)
-                result['status'] = 'test failed'
-                return result
-        else:
-            self.commands.append(f'# done: {self.shell(cmd)}')
+        if not self.run_unless_done(cmd, done, osp.join(work_dir, 'bench_test.log')):
+            result['status'] = 'test failed'
+            return result
         if not osp.isfile(out):
             result['status'] = 'not tested'
             return result

@@ -3,7 +3,8 @@
 _base_ = ['../_base_/pairs/gfl_digits.py', '../_base_/distillers/cwd.py']
 
 # Five levels: P3..P7. Weight 0.5 per level, a tenth of the recipe's 5. At 5 the term
-# pulled 3.6x as hard as the task loss on P3 early in training and lowered the student;
+# pulled 3.6x as hard as the task loss on P3 early in training (640-image setting,
+# docs/benchmarks.md) and lowered the student;
 # at 0.5 it helps. Three seeds on the quality benchmark (docs/benchmarks.md: 2,560
 # images, scored on 1,024 test images; baseline 27.5 ± 0.5):
 #   weight 5:   27.5, 27.0, 26.8 (-0.4)

@@ -103,6 +103,13 @@ PAIRS: Dict[str, Pair] = {
                       'teacher'),
                   Run('frcnn_student', 'configs/toy/faster-rcnn_student_digits.py', 'frcnn',
                       'baseline')),
+    # The GFL pair's teacher (the same run and checkpoint) with a student whose neck and
+    # head are as wide as the teacher's, so that they can start from the teacher's: the
+    # pair of DIAGNOSIS_RUNS only.
+    'gfl_wide': Pair('GFL R50→R18, neck and head 128', 'det',
+                     Run('gfl_teacher', 'configs/toy/gfl_teacher_digits.py', 'gfl', 'teacher'),
+                     Run('gfl_student_wide', 'benchmarks/configs/gfl_student-wide_digits.py',
+                         'gfl_wide', 'baseline')),
     'cls': Pair('ResNet-20→ResNet-8', 'cls',
                 Run('cls_teacher', 'configs/cls/toy/resnet20_digits.py', 'cls', 'teacher'),
                 Run('cls_student', 'configs/cls/toy/resnet8_digits.py', 'cls', 'baseline')),
@@ -140,6 +147,19 @@ DET_RUNS: List[Run] = [
     Run('dkd_roi', 'configs/dkd/dkd_faster-rcnn_digits.py', 'frcnn', 'DKD (RoI logits)'),
 ]
 
+# Runs that test a diagnosis (docs/benchmarks.md), trained only when --methods names them.
+# FGD's official recipe starts the student's neck and head from the teacher's ("inherit")
+# before imitating raw FPN values; the toy student's are narrower and cannot. These train
+# a student with the teacher's neck and head widths alone, inheriting them, with FGD, and
+# with both (benchmarks/configs/*gfl-wide*), against that wide student's own baseline.
+DIAGNOSIS_RUNS: List[Run] = [
+    Run('inherit_wide', 'benchmarks/configs/inherit_gfl-wide_digits.py', 'gfl_wide',
+        'inherit (neck, head)'),
+    Run('fgd_wide', 'benchmarks/configs/fgd_fpn_gfl-wide_digits.py', 'gfl_wide', 'FGD'),
+    Run('fgd_wide_inherit', 'benchmarks/configs/fgd_fpn_gfl-wide-inherit_digits.py',
+        'gfl_wide', 'FGD + inherit'),
+]
+
 # (name, config, method label, implementation, peer_of): extend as classification
 # configs land; an entry whose config file does not exist is reported as missing.
 CLS_TABLE: List[Tuple[str, str, str, str, Optional[str]]] = [
@@ -159,8 +179,8 @@ CLS_RUNS: List[Run] = [Run(name, cfg, 'cls', label, impl, peer)
 
 
 def runs_by_name() -> Dict[str, Run]:
-    """Every method run (detection and classification) by its name."""
-    return {r.name: r for r in DET_RUNS + CLS_RUNS}
+    """Every method run (detection, diagnosis and classification) by its name."""
+    return {r.name: r for r in DET_RUNS + DIAGNOSIS_RUNS + CLS_RUNS}
 
 
 # --precisions: the --cfg-options of each precision, for distillation runs (the teacher
@@ -215,7 +235,8 @@ METRICS = {'det': ('coco/bbox_mAP', 100.0, 'box mAP'),
 # OFA 0.072, BLD 0.110.
 SEC_PER_ITER = {'gfl_teacher': 0.31, 'gfl_student': 0.066, 'gfl': 0.125,
                 'frcnn_teacher': 0.73, 'frcnn_student': 0.34, 'frcnn': 0.45,
-                'cls_teacher': 0.092, 'cls_student': 0.045, 'cls': 0.068, 'bld': 0.110}
+                'cls_teacher': 0.092, 'cls_student': 0.045, 'cls': 0.068, 'bld': 0.110,
+                'gfl_student_wide': 0.09, 'gfl_wide': 0.15}
 REF_IMG_SIZE = 96  # detection image side of SEC_PER_ITER
 # Step time grows slower than the pixel count on these small images: at 96 px a step
 # took 0.66-0.77 of its 128 px time (benchmarks/cost.py), (96/128)**1.25 = 0.70.
@@ -483,7 +504,8 @@ TABLE_HEADER = ['method', 'pair', 'implementation', '{score} mean ± std (seeds)
 # ---- commands -----------------------------------------------------------------------
 def select_runs(methods: Optional[Sequence[str]], tasks: Sequence[str],
                 quick: bool) -> List[Run]:
-    """Method runs to do, in table order: ``--methods`` names, the quick set, or all."""
+    """Method runs to do, in table order: ``--methods`` names, the quick set, or all
+    (``DIAGNOSIS_RUNS`` only by name)."""
     known = runs_by_name()
     if methods:
         unknown = [m for m in methods if m not in known]
@@ -494,8 +516,8 @@ def select_runs(methods: Optional[Sequence[str]], tasks: Sequence[str],
     elif quick:
         wanted = set(QUICK_METHODS)
     else:
-        wanted = set(known)
-    return [r for r in DET_RUNS + CLS_RUNS
+        wanted = {r.name for r in DET_RUNS + CLS_RUNS}
+    return [r for r in DET_RUNS + DIAGNOSIS_RUNS + CLS_RUNS
             if r.name in wanted and PAIRS[r.pair].task in tasks]
 
 
@@ -1221,7 +1243,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.list:
         rows = [[r.name, r.method, PAIRS[r.pair].label, r.impl, r.peer_of or '', r.config,
                  'yes' if osp.isfile(osp.join(REPO, r.config)) else 'missing']
-                for r in DET_RUNS + CLS_RUNS]
+                for r in DET_RUNS + DIAGNOSIS_RUNS + CLS_RUNS]
         print(to_markdown(['name', 'method', 'pair', 'implementation', 'peer of', 'config',
                            'config exists'], rows))
         return 0

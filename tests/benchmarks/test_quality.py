@@ -142,14 +142,14 @@ def test_summarize_without_teacher_gap_says_not_measured():
 def test_every_run_names_a_known_pair_and_its_peers_exist():
     """Tables are consistent: pairs exist, peers point at our run of the same method."""
     runs = quality.runs_by_name()
-    assert len(runs) == len(quality.DET_RUNS) + len(quality.CLS_RUNS)
+    assert len(runs) == len(quality.DET_RUNS + quality.DIAGNOSIS_RUNS + quality.CLS_RUNS)
     for run in runs.values():
         assert run.pair in PAIRS
         if run.peer_of:
             ours = runs[run.peer_of]
             assert ours.impl == 'kd_mmdet' and ours.method == run.method
             assert ours.pair == run.pair and run.impl != 'kd_mmdet'
-    for run in quality.DET_RUNS:  # detection configs are all in the repository
+    for run in quality.DET_RUNS + quality.DIAGNOSIS_RUNS:  # all in the repository
         assert osp.isfile(osp.join(REPO, run.config)), run.config
 
 

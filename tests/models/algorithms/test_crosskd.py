@@ -170,12 +170,13 @@ def test_gfl_terms_match_the_formulas():
         cx, cy = centers[r]
         boxes = [(cx - d[0], cy - d[1], cx + d[2], cy + d[3]) for d in dists]
         giou_sum += w * (1 - giou_by_hand(*boxes))
-    assert losses['distill.loss_crosskd_cls'].item() == pytest.approx(cls_sum / num_pos,
-                                                                      rel=1e-4)
+    weight = {k: GFL.model[k].loss_weight for k in ('loss_cls_kd', 'loss_reg_kd', 'loss_bbox_kd')}
+    assert losses['distill.loss_crosskd_cls'].item() == pytest.approx(
+        weight['loss_cls_kd'] * cls_sum / num_pos, rel=1e-4)
     assert losses['distill.loss_crosskd_reg'].item() == pytest.approx(
-        3.0 * kl_sum / weight_sum, rel=1e-4)
+        weight['loss_reg_kd'] * kl_sum / weight_sum, rel=1e-4)
     assert losses['distill.loss_crosskd_bbox'].item() == pytest.approx(
-        2.0 * giou_sum / weight_sum, rel=1e-4)
+        weight['loss_bbox_kd'] * giou_sum / weight_sum, rel=1e-4)
 
 
 def giou_by_hand(a, b):
@@ -310,8 +311,8 @@ def test_loss_weights_are_config_arguments():
     """A term's weight comes from its loss config: doubling it doubles the term; None
     removes it."""
     a = run_step(build(GFL))['losses']
-    b = run_step(build(GFL, loss_reg_kd=dict(type='kd_mmdet.DistributionKLLoss',
-                                             temperature=1.0, loss_weight=6.0),
+    reg = GFL.model.loss_reg_kd.to_dict()
+    b = run_step(build(GFL, loss_reg_kd=dict(reg, loss_weight=2 * reg['loss_weight']),
                        loss_bbox_kd=None))['losses']
     assert b['distill.loss_crosskd_reg'].item() == pytest.approx(
         2 * a['distill.loss_crosskd_reg'].item(), rel=1e-5)

@@ -282,7 +282,7 @@ class Settings:
     epochs: int = 3
     teacher_epochs: int = 12
     frcnn_epochs: int = 2
-    frcnn_teacher_epochs: int = 4
+    frcnn_teacher_epochs: int = 8
     cls_num_train: int = 3000
     cls_num_val: int = 1000
     cls_epochs: int = 15

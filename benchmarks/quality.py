@@ -232,7 +232,8 @@ METRICS = {'det': ('coco/bbox_mAP', 100.0, 'box mAP'),
 # mmengine logged in the full run of docs/benchmarks.md (idle machine). GFL: R50 teacher
 # 0.31, student 0.066, distillation 0.11-0.13; Faster R-CNN: teacher 0.73, student 0.34,
 # DKD 0.45; classification: ResNet-20 teacher 0.092, ResNet-8 student 0.045, KD 0.066,
-# OFA 0.072, BLD 0.110.
+# OFA 0.072, BLD 0.110; the wide GFL student of DIAGNOSIS_RUNS 0.087 alone, 0.15-0.16
+# with inheritance or FGD.
 SEC_PER_ITER = {'gfl_teacher': 0.31, 'gfl_student': 0.066, 'gfl': 0.125,
                 'frcnn_teacher': 0.73, 'frcnn_student': 0.34, 'frcnn': 0.45,
                 'cls_teacher': 0.092, 'cls_student': 0.045, 'cls': 0.068, 'bld': 0.110,

@@ -8,7 +8,7 @@ _base_ = ['../_base_/pairs/gfl_digits.py', '../_base_/distillers/crosskd.py']
 # third of training and 1.2x at the end, the regression term's 2.9x falling to 0.7x
 # (docs/quality/grad_share.md). Three seeds on the quality benchmark (docs/benchmarks.md,
 # 2,560 images, 1,024 test images; baseline 27.5): x1 -> 27.2, 27.2, 27.3 (-0.3);
-# x0.3 -> 28.6, 28.8, 28.5 (+1.2); x3 on seed 0 -> 26.9 (baseline of that seed 26.9).
+# x0.3 -> 28.6, 28.8, 28.5 (+1.1); x3 on seed 0 -> 26.9 (baseline of that seed 26.9).
 _scale = 0.3
 _losses = _base_.crosskd_gfl_losses
 model = dict(

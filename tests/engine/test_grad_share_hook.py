@@ -64,7 +64,8 @@ def test_hook_logs_every_term_and_leaves_training_unchanged(tiny_digits, teacher
                                                             tmp_path):
     """CWD on the toy GFL pair, one epoch (3 iterations) with and without the hook at
     interval 2: rows at iterations 0 and 2 for the task and the five CWD levels, finite
-    and positive (but the 1x1 level); the trained weights are bit-for-bit those of the run without it."""
+    and positive (but the 1x1 level); the trained weights are bit-for-bit those of the run
+    without it."""
     config = str(tmp_path / 'cwd_diag.py')
     with open(config, 'w') as f:
         f.write(f"_base_ = [{osp.abspath('configs/cwd/cwd_fpn_gfl_digits.py')!r}]\n"

@@ -73,7 +73,16 @@ def dkd_loss(preds_S: Tensor, preds_T: Tensor, gt_labels: Tensor, temperature: f
     labels = gt_labels.reshape(-1).long()
     gt_mask = F.one_hot(labels, preds_S.size(1)).bool()
     s, t = preds_S.float(), preds_T.detach().float()
-    if temperature != 1:  # no copies at T = 1 (ImageNet, detection)
+    # Both terms are softmaxes of each row, unchanged by subtracting a constant from it.
+    # Subtracting the row's largest non-target logit first keeps the log-probabilities
+    # exact for logits far from 0: at -1e4 / T the float32 spacing is 2e-4, and
+    # z - logsumexp(z) lost that much, giving KL(p || p) = -4e-4 for two uniform rows
+    # (found by tests/models/losses/test_loss_properties.py). Not the row's maximum: an
+    # extreme target logit would then push the non-target ones, all NCKD sees, far from
+    # 0. The shift is a constant for the gradient.
+    s = s - s.masked_fill(gt_mask, float('-inf')).amax(1, keepdim=True).detach()
+    t = t - t.masked_fill(gt_mask, float('-inf')).amax(1, keepdim=True)
+    if temperature != 1:  # at T = 1 (ImageNet, detection) no further copies
         s, t = s / temperature, t / temperature
     s_target, s_other = _split_target(s, labels, gt_mask)
     t_target, t_other = _split_target(t, labels, gt_mask)

@@ -128,6 +128,30 @@ def test_zero_when_student_equals_teacher():
     assert nckd.item() == pytest.approx(0.0, abs=1e-6)
 
 
+def test_terms_exact_for_logits_far_from_zero():
+    """Both terms are unchanged by a constant added to a row: rows shifted to -1e4 give
+    the unshifted rows' terms (for two uniform rows 0, where float32 logits at -1e4 / T
+    once gave -4e-4), and the same gradient."""
+    s, t, labels = random_batch(11, N=3, C=5)
+    # Multiples of 1/64 stay exact when shifted by 1e4 in float32 (20 of 24 bits).
+    s, t = (s * 64).round() / 64, (t * 64).round() / 64
+    for T in (1.0, 3.0):
+        for shift_s, shift_t in [(0.0, -1e4), (-1e4, 0.0), (1e4, -1e4)]:
+            ref = dkd_loss(s, t, labels, T, reduction='none')
+            got = dkd_loss(s + shift_s, t + shift_t, labels, T, reduction='none')
+            for a, b in zip(got, ref):
+                torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    uniform = torch.zeros(1, 3)
+    tckd, nckd = dkd_loss(uniform, uniform - 1e4, torch.tensor([0]), 3.0)
+    assert tckd.item() == pytest.approx(0.0, abs=1e-6)
+    assert nckd.item() == pytest.approx(0.0, abs=1e-6)
+    x = s.clone().requires_grad_()
+    sum(dkd_loss(x, t, labels, 2.0)).backward()
+    y = (s - 1e4).requires_grad_()
+    sum(dkd_loss(y, t, labels, 2.0)).backward()
+    torch.testing.assert_close(y.grad, x.grad, atol=1e-6, rtol=1e-4)
+
+
 def test_gradient_reaches_student_not_teacher():
     """Each term alone gives the student a finite non-zero gradient; the teacher none."""
     s0, t0, labels = random_batch(7)

@@ -94,9 +94,9 @@ class Pair:
     baseline: Run
 
 
+_GFL_TEACHER = Run('gfl_teacher', 'configs/toy/gfl_teacher_digits.py', 'gfl', 'teacher')
 PAIRS: Dict[str, Pair] = {
-    'gfl': Pair('GFL R50→R18', 'det',
-                Run('gfl_teacher', 'configs/toy/gfl_teacher_digits.py', 'gfl', 'teacher'),
+    'gfl': Pair('GFL R50→R18', 'det', _GFL_TEACHER,
                 Run('gfl_student', 'configs/toy/gfl_student_digits.py', 'gfl', 'baseline')),
     'frcnn': Pair('Faster R-CNN R50→R18', 'det',
                   Run('frcnn_teacher', 'configs/toy/faster-rcnn_teacher_digits.py', 'frcnn',
@@ -106,8 +106,7 @@ PAIRS: Dict[str, Pair] = {
     # The GFL pair's teacher (the same run and checkpoint) with a student whose neck and
     # head are as wide as the teacher's, so that they can start from the teacher's: the
     # pair of DIAGNOSIS_RUNS only.
-    'gfl_wide': Pair('GFL R50→R18, neck and head 128', 'det',
-                     Run('gfl_teacher', 'configs/toy/gfl_teacher_digits.py', 'gfl', 'teacher'),
+    'gfl_wide': Pair('GFL R50→R18, neck and head 128', 'det', _GFL_TEACHER,
                      Run('gfl_student_wide', 'benchmarks/configs/gfl_student-wide_digits.py',
                          'gfl_wide', 'baseline')),
     'cls': Pair('ResNet-20→ResNet-8', 'cls',

@@ -25,8 +25,13 @@ Classification (top-1 on the digits classification set) works the same way from 
 ``CLS_RUNS`` table; a config that does not exist yet is listed as missing.
 
 Every run is ``python tools/train.py CONFIG --epochs E --work-dir W --cfg-options ...`` in
-a subprocess, one at a time, with ``OMP_NUM_THREADS=--threads``; a run whose final
-checkpoint exists is not repeated, so an interrupted benchmark resumes where it stopped.
+a subprocess with ``OMP_NUM_THREADS=--threads``, ``--jobs`` of them at a time (default:
+as many as the cores hold at ``--threads`` each, at most 4). A run starts once what it
+loads exists: a detection teacher after its pretrained backbone, a distilled student
+after its teacher (``Jobs``); on 2 cores two 1-thread runs side by side train 1.7x as
+many steps per second as one 2-thread run (small models scale poorly over threads). A run
+whose final checkpoint exists is not repeated, so an interrupted benchmark resumes where
+it stopped.
 Work dirs: ``<work-root>/teachers/<name>`` and ``<work-root>/<seed>/<name>``. A trained
 detection run is then scored once on the test split (``Settings.num_test`` images,
 ``python tools/test.py ... --out-metrics <work dir>/test_metrics.json``), unless that
@@ -56,9 +61,11 @@ import shlex
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MISSING = '—'
@@ -242,6 +249,10 @@ REF_IMG_SIZE = 96  # detection image side of SEC_PER_ITER
 # took 0.66-0.77 of its 128 px time (benchmarks/cost.py), (96/128)**1.25 = 0.70.
 PIXEL_EXPONENT = 1.25
 SEC_PER_RUN = 15.0  # process start, model build and validation, per run
+# A run at t threads takes (2 / t) ** THREAD_EXPONENT of its 2-thread time: 320 steps of
+# the GFL pair's CWD run took 56 s alone at 2 threads and 66 s at 1 thread beside a
+# second 1-thread run, 1.18 = 2 ** 0.24 (the case of --jobs 2 --threads 1 on 2 cores).
+THREAD_EXPONENT = 0.24
 # A detection run's test pass (tools/test.py on the test split): process start and model
 # build, then per image.
 SEC_PER_TEST, SEC_PER_TEST_IMAGE = 12.0, 0.02
@@ -675,7 +686,8 @@ def estimate_seconds(run: Run, settings: Settings, teacher: bool, threads: int) 
     else:
         iters = math.ceil(settings.cls_num_train / 64) * epochs
         scale = 1.0
-    return SEC_PER_ITER[key] * iters * scale * 2 / max(threads, 1) + SEC_PER_RUN
+    threads_factor = (2 / max(threads, 1)) ** THREAD_EXPONENT
+    return SEC_PER_ITER[key] * iters * scale * threads_factor + SEC_PER_RUN
 
 
 def test_seconds(settings: Settings) -> float:
@@ -684,6 +696,52 @@ def test_seconds(settings: Settings) -> float:
 
 
 # ---- the benchmark ------------------------------------------------------------------
+class Jobs:
+    """Runs tasks on up to ``n`` threads, each task waiting for the tasks it names.
+
+    A task is a callable that starts subprocesses (training, testing) and returns its
+    result. Tasks start in the order they were submitted; a task submitted with
+    ``after=[futures]`` waits for those first. That never deadlocks: every future a task
+    waits for was submitted before it, so it has started (or finished) by the time the
+    waiting task does. With ``n == 1`` each task runs at once in the caller's thread, in
+    the order of submission, as the benchmark did before it ran tasks side by side.
+    """
+
+    def __init__(self, n: int) -> None:
+        if n < 1:
+            raise ValueError(f'quality.py Jobs: n must be >= 1, got {n}')
+        self.pool = ThreadPoolExecutor(n, thread_name_prefix='quality') if n > 1 else None
+
+    def submit(self, fn: Callable[..., dict], *args, after: Sequence[Future] = ()) -> Future:
+        def task():
+            for dep in after:
+                dep.result()  # re-raises the dependency's error in this task
+            return fn(*args)
+
+        if self.pool is not None:
+            return self.pool.submit(task)
+        future: Future = Future()
+        try:
+            future.set_result(task())
+        except BaseException as e:  # noqa: B036 - kept for the caller, as the pool does
+            future.set_exception(e)
+        return future
+
+    def shutdown(self, cancel: bool = False) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+def gather(futures: Sequence[Future], jobs: Jobs) -> List[dict]:
+    """The futures' results in their order; on the first error the tasks not yet started
+    are cancelled, the running ones finish (no half-written work dir), and it is raised."""
+    try:
+        return [f.result() for f in futures]
+    except BaseException:
+        jobs.shutdown(cancel=True)
+        raise
+
+
 class Bench:
     """Runs the plan and collects results; ``dry_run`` only prints the commands."""
 
@@ -693,6 +751,7 @@ class Bench:
         self.root = args.work_root
         self.commands: List[str] = []
         self.estimate = {'det': 0.0, 'cls': 0.0}  # seconds of the runs not done yet
+        self.lock = threading.Lock()  # over estimate, which runs side by side add to
 
     def env(self) -> Dict[str, str]:
         threads = str(self.args.threads)
@@ -805,10 +864,11 @@ class Bench:
         result['command'] = self.shell(cmd)
         done = osp.isfile(final_checkpoint(work_dir, epochs))
         if not done:
-            self.estimate[task] += estimate_seconds(run, self.settings, teacher,
-                                                    self.args.threads)
-            if task == 'det' and self.settings.num_test and self.args.dry_run:
-                self.estimate[task] += test_seconds(self.settings)  # its test pass
+            with self.lock:
+                self.estimate[task] += estimate_seconds(run, self.settings, teacher,
+                                                        self.args.threads)
+                if task == 'det' and self.settings.num_test and self.args.dry_run:
+                    self.estimate[task] += test_seconds(self.settings)  # its test pass
         if not self.run_unless_done(cmd, done, osp.join(work_dir, 'bench_train.log')):
             result['status'] = 'failed'
             return result
@@ -831,7 +891,8 @@ class Bench:
                       test_command=self.shell(cmd))
         done = osp.isfile(out)
         if not done:
-            self.estimate['det'] += test_seconds(self.settings)
+            with self.lock:
+                self.estimate['det'] += test_seconds(self.settings)
         if not self.run_unless_done(cmd, done, osp.join(work_dir, 'bench_test.log')):
             result['status'] = 'test failed'
             return result
@@ -846,45 +907,55 @@ class Bench:
             result['status'] = f'no {key} in {out}'
         return result
 
-    def pretrain(self) -> Tuple[Dict[str, str], List[dict]]:
-        """Train each of ``BACKBONES`` as a digit classifier unless done.
+    def pretrain(self, jobs: Optional[Jobs] = None) -> Tuple[Dict[str, str], List[dict]]:
+        """Train each of ``BACKBONES`` as a digit classifier unless done (side by side on
+        ``jobs``).
 
         Returns:
             ``({'teacher'|'student': checkpoint}, results)``; a result has role
             ``pretrain``, pair ``pretrain``, the final top-1 as value and the top-1 of
             every epoch as ``curve``.
         """
-        s = self.settings
+        jobs = jobs or Jobs(1)
         data_root = self.make_data('crops').rstrip('/') + '/'
-        ckpts, results = {}, []
-        for role, (name, config) in BACKBONES.items():
-            epochs = s.teacher_pretrain_epochs if role == 'teacher' else \
-                s.student_pretrain_epochs
-            work_dir = osp.join(self.root, 'pretrain', name)
-            options = ['randomness.seed=0'] + [
-                f'{loader}.dataset.data_root={data_root}'
-                for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
-            options += precision_options(s.precision, False) + list(s.extra)
-            cmd = train_command(config, work_dir, epochs, options)
-            result = dict(name=name, method=f'pretrain ({role} backbone)', impl='kd_mmdet',
-                          peer_of=None, role='pretrain', pair='pretrain', seed=0,
-                          epochs=epochs, work_dir=work_dir, config=config, value=None,
-                          wall=None, status=None, command=self.shell(cmd),
-                          precision=s.precision, backbone=role)
-            if not osp.isfile(final_checkpoint(work_dir, epochs)):
-                try:
-                    self.execute(cmd, osp.join(work_dir, 'bench_train.log'))
-                except RuntimeError as e:
-                    raise SystemExit(f'quality.py: pretraining the {role} backbone failed; '
-                                     f'no detection run can start without it.\n{e}')
-            else:
-                self.commands.append(f'# done: {self.shell(cmd)}')
-            result = self.collect(result, 'cls')
-            result['curve'] = read_curve(work_dir, METRICS['cls'][0]) if osp.isdir(
-                work_dir) else []
-            ckpts[role] = final_checkpoint(work_dir, epochs)
-            results.append(result)
-        return ckpts, results
+        futures = {role: jobs.submit(self.pretrain_backbone, role, data_root)
+                   for role in BACKBONES}
+        results = gather(list(futures.values()), jobs)
+        return {role: self.pretrained_checkpoint(role) for role in BACKBONES}, results
+
+    def pretrained_checkpoint(self, role: str) -> str:
+        s = self.settings
+        epochs = s.teacher_pretrain_epochs if role == 'teacher' else s.student_pretrain_epochs
+        return final_checkpoint(osp.join(self.root, 'pretrain', BACKBONES[role][0]), epochs)
+
+    def pretrain_backbone(self, role: str, data_root: str) -> dict:
+        """Pretrain the ``role`` backbone of ``BACKBONES`` unless done; its result."""
+        s = self.settings
+        name, config = BACKBONES[role]
+        epochs = s.teacher_pretrain_epochs if role == 'teacher' else s.student_pretrain_epochs
+        work_dir = osp.join(self.root, 'pretrain', name)
+        options = ['randomness.seed=0'] + [
+            f'{loader}.dataset.data_root={data_root}'
+            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+        options += precision_options(s.precision, False) + list(s.extra)
+        cmd = train_command(config, work_dir, epochs, options)
+        result = dict(name=name, method=f'pretrain ({role} backbone)', impl='kd_mmdet',
+                      peer_of=None, role='pretrain', pair='pretrain', seed=0,
+                      epochs=epochs, work_dir=work_dir, config=config, value=None,
+                      wall=None, status=None, command=self.shell(cmd),
+                      precision=s.precision, backbone=role)
+        if not osp.isfile(final_checkpoint(work_dir, epochs)):
+            try:
+                self.execute(cmd, osp.join(work_dir, 'bench_train.log'))
+            except RuntimeError as e:
+                raise SystemExit(f'quality.py: pretraining the {role} backbone failed; '
+                                 f'no detection run can start without it.\n{e}')
+        else:
+            self.commands.append(f'# done: {self.shell(cmd)}')
+        result = self.collect(result, 'cls')
+        result['curve'] = read_curve(work_dir, METRICS['cls'][0]) if osp.isdir(
+            work_dir) else []
+        return result
 
     def collect(self, result: dict, task: str) -> dict:
         key, scale, _ = METRICS[task]
@@ -907,16 +978,40 @@ class Bench:
         return result
 
     def run_all(self, runs: List[Run], seeds: Sequence[int]) -> List[dict]:
-        results = []
-        pairs = []
+        """Every run of ``runs`` on ``seeds`` (and its pair's teacher, baseline, sweeps);
+        the results in the plan's order, whatever order the runs finished in.
+
+        The runs go to ``Jobs(--jobs)`` in the order that keeps the cores busy: the
+        backbones' pretraining, then the baselines (they need only the student backbone),
+        then the teachers, longest first, then the distilled runs, pairs whose teacher is
+        ready soonest first, then the sweeps. Each waits for what it loads.
+        """
+        executing = not (self.args.dry_run or self.args.report_only)
+        jobs = Jobs(getattr(self.args, 'jobs', 1) if executing else 1)
+        try:
+            return self._run_all(jobs, runs, seeds)
+        finally:
+            jobs.shutdown()
+
+    def _run_all(self, jobs: Jobs, runs: List[Run], seeds: Sequence[int]) -> List[dict]:
+        pairs: List[str] = []
         for run in runs:
             if run.pair not in pairs:
                 pairs.append(run.pair)
         ref = self.settings.precision
-        backbones: Dict[str, str] = {}
-        if self.settings.pretrained and any(PAIRS[p].task == 'det' for p in pairs):
-            backbones, pre_results = self.pretrain()
-            results += pre_results
+        pretrained = self.settings.pretrained and any(PAIRS[p].task == 'det' for p in pairs)
+        # (phase, rank, plan order) -> the task; the plan order is the results' order.
+        tasks: List[Tuple[Tuple[int, float, int], str, Callable[[], dict], List[str]]] = []
+
+        def plan(phase: int, rank: float, key: str, fn: Callable[[], dict],
+                 after: Sequence[str] = ()) -> None:
+            tasks.append(((phase, rank, len(tasks)), key, fn, list(after)))
+
+        if pretrained:
+            crops = self.make_data('crops').rstrip('/') + '/'
+            for role in BACKBONES:
+                plan(0, 0, f'pretrain/{role}',
+                     lambda role=role: self.pretrain_backbone(role, crops))
         for pair_key in pairs:
             pair = PAIRS[pair_key]
             if not osp.isfile(osp.join(REPO, pair.teacher.config)):
@@ -927,14 +1022,26 @@ class Bench:
                 print(f'[quality] {pair.label}: missing ({maker})')
                 continue
             data_root = self.make_data(pair.task)
-            det_backbones = backbones if pair.task == 'det' else {}
+            det = pretrained and pair.task == 'det'
+            t_backbone = self.pretrained_checkpoint('teacher') if det else None
+            s_backbone = self.pretrained_checkpoint('student') if det else None
+            t_after = ['pretrain/teacher'] if det else []
+            s_after = ['pretrain/student'] if det else []
             t_work = osp.join(self.root, 'teachers', pair.teacher.name)
-            t_res = self.train(pair.teacher, t_work, True, seeds[0], None, data_root,
-                               precision_options(ref, False), det_backbones.get('teacher'))
-            if pair.task == 'det' and osp.isdir(t_work):
-                t_res['curve'] = read_curve(t_work, METRICS['det'][0])
-            results.append(dict(t_res, pair=pair_key, precision=ref))
-            t_ckpt = final_checkpoint(t_work, t_res['epochs'])
+            t_epochs = self.settings.epochs_of(pair.teacher, True)
+            t_ckpt = final_checkpoint(t_work, t_epochs)
+            t_cost = estimate_seconds(pair.teacher, self.settings, True, self.args.threads)
+
+            def teacher(pair=pair, pair_key=pair_key, t_work=t_work, data_root=data_root,
+                        t_backbone=t_backbone) -> dict:
+                res = self.train(pair.teacher, t_work, True, seeds[0], None, data_root,
+                                 precision_options(ref, False), t_backbone)
+                if pair.task == 'det' and osp.isdir(t_work):
+                    res['curve'] = read_curve(t_work, METRICS['det'][0])
+                return dict(res, pair=pair_key, precision=ref)
+
+            t_key = f'teacher/{pair_key}'
+            plan(2, -t_cost, t_key, teacher, t_after)
             for seed in seeds:
                 for precision in self.args.precisions:
                     for run in [pair.baseline] + [r for r in runs if r.pair == pair_key]:
@@ -942,25 +1049,40 @@ class Bench:
                                 step_precision(precision, ref) != precision:
                             continue  # the same run as the baseline of another precision
                         name = variant(run.name, precision, ref)
-                        work = osp.join(self.root, str(seed), name)
                         needs_teacher = run is not pair.baseline
+
                         # mmrazor peers swap only the loss and run on kd_mmdet's
                         # algorithm; mmdet's LD detector knows no teacher_precision: it
                         # gets the step's options only.
-                        res = self.train(run, work, False, seed,
-                                         t_ckpt if needs_teacher else None, data_root,
-                                         precision_options(precision, needs_teacher and
-                                                           run.impl != 'mmdet'),
-                                         det_backbones.get('student'))
-                        results.append(dict(res, pair=pair_key, name=name,
-                                            precision=precision))
+                        def student(run=run, name=name, seed=seed, precision=precision,
+                                    needs_teacher=needs_teacher, pair_key=pair_key,
+                                    t_ckpt=t_ckpt, data_root=data_root,
+                                    s_backbone=s_backbone) -> dict:
+                            res = self.train(run, osp.join(self.root, str(seed), name),
+                                             False, seed, t_ckpt if needs_teacher else None,
+                                             data_root,
+                                             precision_options(precision, needs_teacher and
+                                                               run.impl != 'mmdet'),
+                                             s_backbone)
+                            return dict(res, pair=pair_key, name=name, precision=precision)
+
+                        if needs_teacher:
+                            plan(3, t_cost, f'{seed}/{name}', student, s_after + [t_key])
+                        else:
+                            plan(1, 0, f'{seed}/{name}', student, s_after)
             sweep_seeds = getattr(self.args, 'sweep_seeds', None) or seeds[:1]
             for run in [r for r in runs if r.pair == pair_key and r.impl == 'kd_mmdet']:
                 for seed in sweep_seeds:
                     for factor in self.args.sweep or ():
-                        results.append(self.sweep_run(run, factor, seed, t_ckpt, data_root,
-                                                      det_backbones.get('student')))
-        return results
+                        plan(4, t_cost, f'sweep/{seed}/{run.name}/{factor}',
+                             lambda run=run, factor=factor, seed=seed, t_ckpt=t_ckpt,
+                             data_root=data_root, s_backbone=s_backbone: self.sweep_run(
+                                 run, factor, seed, t_ckpt, data_root, s_backbone),
+                             s_after + [t_key])
+        futures: Dict[str, Future] = {}
+        for _, key, fn, after in sorted(tasks, key=lambda t: t[0]):
+            futures[key] = jobs.submit(fn, after=[futures[k] for k in after])
+        return gather([futures[key] for _, key, _, _ in tasks], jobs)
 
     def sweep_run(self, run: Run, factor: float, seed: int, teacher_ckpt: str,
                   data_root: str, backbone_ckpt: Optional[str]) -> dict:
@@ -1097,7 +1219,7 @@ def report(results: List[dict], settings: Settings, args: argparse.Namespace,
     parts = [f'# Quality benchmark ({time.strftime("%Y-%m-%d")})', '',
              f'Command: `{" ".join(shlex.quote(a) for a in args.argv)}`', '',
              f'Settings: {json.dumps(asdict(settings))}; seeds {list(args.seeds)}; '
-             f'{args.threads} threads.']
+             f'{getattr(args, "jobs", 1)} runs at a time at {args.threads} threads each.']
     if elapsed is not None:
         parts.append(f'Wall time of this invocation: {elapsed / 60:.1f} min.')
     ref = settings.precision
@@ -1209,7 +1331,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--teacher-val-interval', type=int,
                         help='validate detection teachers every N epochs (their curve; default '
                         f'{D.teacher_val_interval}, 0: only at the end)')
-    parser.add_argument('--threads', type=int, default=2, help='OMP_NUM_THREADS of each run')
+    parser.add_argument('--threads', type=int, default=1, help='OMP_NUM_THREADS of each run')
+    parser.add_argument('--jobs', type=int,
+                        help='runs at a time (default: the cores // --threads, at most 4)')
     parser.add_argument('--work-root', help='default work_dirs/bench (work_dirs/bench_quick '
                         'with --quick)')
     parser.add_argument('--dry-run', action='store_true',
@@ -1221,6 +1345,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args.argv = ['python', 'benchmarks/quality.py'] + list(sys.argv[1:] if argv is None
                                                           else argv)
     return args
+
+
+def default_jobs(threads: int) -> int:
+    """Runs at a time: as many as the usable cores hold at ``threads`` each, 1 to 4 (each
+    run holds about 1.2 GiB)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else \
+        (os.cpu_count() or 1)
+    return max(1, min(4, cores // max(threads, 1)))
 
 
 def make_settings(args: argparse.Namespace) -> Settings:
@@ -1248,6 +1380,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                            'config exists'], rows))
         return 0
     args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
+    if args.threads < 1 or (args.jobs is not None and args.jobs < 1):
+        raise SystemExit(f'quality.py: --threads ({args.threads}) and --jobs ({args.jobs}) '
+                         f'must be >= 1')
+    args.jobs = args.jobs or default_jobs(args.threads)
     if args.sweep_seeds and not set(args.sweep_seeds) <= set(args.seeds):
         raise SystemExit(f'quality.py: --sweep-seeds {args.sweep_seeds} must be among --seeds '
                          f'{args.seeds} (a sweep compares with its seed\'s own runs)')
@@ -1262,7 +1398,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.pretrain_only:
         if not settings.pretrained:
             raise SystemExit('quality.py: --pretrain-only with --no-pretrained')
-        _, results = bench.pretrain()
+        jobs = Jobs(args.jobs if not args.dry_run else 1)
+        try:
+            _, results = bench.pretrain(jobs)
+        finally:
+            jobs.shutdown()
         print('\n'.join(curve_sections(results)))
         return 0
     results = bench.run_all(runs, args.seeds)
@@ -1270,9 +1410,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.dry_run:
         print('\n'.join(bench.commands))
         est = bench.estimate
-        print(f'\n{len(bench.commands)} commands; estimated time of the runs not done yet at '
-              f'{args.threads} threads (from SEC_PER_ITER): detection {est["det"] / 60:.0f} '
-              f'min, classification {est["cls"] / 60:.0f} min.')
+        print(f'\n{len(bench.commands)} commands; estimated time of the runs not done yet, '
+              f'{args.jobs} at a time at {args.threads} threads each (from SEC_PER_ITER): '
+              f'detection {est["det"] / 60 / args.jobs:.0f} min, classification '
+              f'{est["cls"] / 60 / args.jobs:.0f} min.')
         return 0
     text = report(results, settings, args, bench.commands, elapsed)
     print(text)

@@ -723,7 +723,7 @@ class Jobs:
         future: Future = Future()
         try:
             future.set_result(task())
-        except BaseException as e:  # noqa: B036 - kept for the caller, as the pool does
+        except Exception as e:  # kept for the caller, as the pool does; Ctrl-C stops here
             future.set_exception(e)
         return future
 

@@ -66,6 +66,16 @@ def test_one_job_runs_in_order_in_the_callers_thread():
                for i in range(3)]
     assert [f.result() for f in futures] == [0, 1, 2]
     assert seen == [(i, caller) for i in range(3)]
+    # an error is kept for gather, but Ctrl-C stops the plan at once, not after every
+    # later run
+    failed = jobs.submit(lambda: 1 / 0)
+    assert isinstance(failed.exception(), ZeroDivisionError)
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        jobs.submit(interrupted)
 
 
 def _fake_bench(tmp_path, monkeypatch, jobs):

@@ -402,15 +402,20 @@ def read_metric(work_dir: str, key: str) -> Dict[str, Optional[float]]:
 
 
 def load_repro_table():
-    """``tools/repro_table.py`` as a module (latest_run, wall_time, build_table, ...)."""
-    module = sys.modules.get('kd_mmdet_repro_table')
-    if module is None:
-        spec = importlib.util.spec_from_file_location(
-            'kd_mmdet_repro_table', osp.join(REPO, 'tools', 'repro_table.py'))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules['kd_mmdet_repro_table'] = module
+    """``tools/repro_table.py`` as a module (latest_run, wall_time, build_table, ...);
+    loaded once, also when runs side by side ask for it at the same time."""
+    with _REPRO_TABLE_LOCK:
+        module = sys.modules.get('kd_mmdet_repro_table')
+        if module is None:
+            spec = importlib.util.spec_from_file_location(
+                'kd_mmdet_repro_table', osp.join(REPO, 'tools', 'repro_table.py'))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules['kd_mmdet_repro_table'] = module
     return module
+
+
+_REPRO_TABLE_LOCK = threading.Lock()
 
 
 def summarize(results: List[dict], pair: Pair, ref: str = 'fp32'
@@ -752,6 +757,11 @@ class Bench:
         self.commands: List[str] = []
         self.estimate = {'det': 0.0, 'cls': 0.0}  # seconds of the runs not done yet
         self.lock = threading.Lock()  # over estimate, which runs side by side add to
+        # Config.fromfile is not thread-safe: a config with a `mmdet::` base asks
+        # pkg_resources whether mmdet is installed, and two threads asking at once failed
+        # with "TypeError: Expected str, Requirement, or Distribution". Configs are read
+        # and written in this process one at a time.
+        self.config_lock = threading.Lock()
 
     def env(self) -> Dict[str, str]:
         threads = str(self.args.threads)
@@ -851,13 +861,15 @@ class Bench:
             result['status'] = 'missing'
             print(f'[quality] {run.name}: missing ({run.config} does not exist)')
             return result
-        options = config_options(run.config, self.settings, data_root, task, teacher_ckpt,
-                                 seed) + list(extra)
+        with self.config_lock:
+            options = config_options(run.config, self.settings, data_root, task,
+                                     teacher_ckpt, seed) + list(extra)
         config = run.config
         if backbone_ckpt is not None:
             config = osp.join(self.root, 'configs', f'{run.name}.py')
             if not (self.args.dry_run or self.args.report_only):
-                write_pretrained_config(run.config, backbone_ckpt, config)
+                with self.config_lock:
+                    write_pretrained_config(run.config, backbone_ckpt, config)
         if teacher and task == 'det' and self.settings.teacher_val_interval > 0:
             options.append(f'train_cfg.val_interval={self.settings.teacher_val_interval}')
         cmd = train_command(config, work_dir, epochs, options)
@@ -1091,7 +1103,8 @@ class Bench:
         ``<work-root>/sweep/<seed>/<name>[_<keys>]_x<factor>``.
         """
         from mmengine.config import Config
-        model = Config.fromfile(osp.join(REPO, run.config)).model
+        with self.config_lock:
+            model = Config.fromfile(osp.join(REPO, run.config)).model
         keys = list(getattr(self.args, 'sweep_keys', None) or ())
         name = f'{run.name}{"".join("_" + k for k in keys)}_x{factor:g}'
         options = precision_options(self.settings.precision, True) + \

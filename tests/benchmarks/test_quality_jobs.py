@@ -171,3 +171,22 @@ def test_dry_run_estimate_divides_by_the_jobs(tmp_path, capsys):
     one, two = estimate(1), estimate(2)
     assert one > 10 and two == pytest.approx(one / 2, abs=0.6)
     assert not osp.exists(tmp_path / 'root' / 'settings.json')
+
+
+def test_configs_are_read_one_thread_at_a_time(tmp_path, monkeypatch):
+    """Config.fromfile is not thread-safe (mmengine asks pkg_resources about `mmdet::`
+    bases; two threads at once raised TypeError): a run reads its config and writes its
+    pretrained config holding the bench's config lock."""
+    args = quality.parse_args(['--tasks', 'det', '--jobs', '2', '--work-root', str(tmp_path)])
+    bench = quality.Bench(args, Settings())
+    held = []
+    monkeypatch.setattr(quality, 'write_pretrained_config',
+                        lambda src, ckpt, out: held.append(bench.config_lock.locked()))
+    options = quality.config_options
+    monkeypatch.setattr(quality, 'config_options', lambda *a: held.append(
+        bench.config_lock.locked()) or options(*a))
+    monkeypatch.setattr(bench, 'run_unless_done', lambda cmd, done, log: False)
+    run = quality.runs_by_name()['cwd_fpn']
+    res = bench.train(run, str(tmp_path / 'w'), False, 0, 't.pth', str(tmp_path), (),
+                      str(tmp_path / 'b.pth'))
+    assert held == [True, True] and res['status'] == 'failed'

@@ -401,6 +401,9 @@ def read_metric(work_dir: str, key: str) -> Dict[str, Optional[float]]:
     return out
 
 
+_REPRO_TABLE_LOCK = threading.Lock()
+
+
 def load_repro_table():
     """``tools/repro_table.py`` as a module (latest_run, wall_time, build_table, ...);
     loaded once, also when runs side by side ask for it at the same time."""
@@ -413,9 +416,6 @@ def load_repro_table():
             spec.loader.exec_module(module)
             sys.modules['kd_mmdet_repro_table'] = module
     return module
-
-
-_REPRO_TABLE_LOCK = threading.Lock()
 
 
 def summarize(results: List[dict], pair: Pair, ref: str = 'fp32'
@@ -919,33 +919,30 @@ class Bench:
             result['status'] = f'no {key} in {out}'
         return result
 
-    def pretrain(self, jobs: Optional[Jobs] = None) -> Tuple[Dict[str, str], List[dict]]:
+    def pretrain(self, jobs: Optional[Jobs] = None) -> List[dict]:
         """Train each of ``BACKBONES`` as a digit classifier unless done (side by side on
-        ``jobs``).
-
-        Returns:
-            ``({'teacher'|'student': checkpoint}, results)``; a result has role
-            ``pretrain``, pair ``pretrain``, the final top-1 as value and the top-1 of
-            every epoch as ``curve``.
-        """
+        ``jobs``); the results of ``pretrain_backbone``."""
         jobs = jobs or Jobs(1)
         data_root = self.make_data('crops').rstrip('/') + '/'
-        futures = {role: jobs.submit(self.pretrain_backbone, role, data_root)
-                   for role in BACKBONES}
-        results = gather(list(futures.values()), jobs)
-        return {role: self.pretrained_checkpoint(role) for role in BACKBONES}, results
+        return gather([jobs.submit(self.pretrain_backbone, role, data_root)
+                       for role in BACKBONES], jobs)
+
+    def pretrain_run(self, role: str) -> Tuple[str, int]:
+        """Work dir and epochs of the ``role`` backbone's pretraining."""
+        s = self.settings
+        epochs = s.teacher_pretrain_epochs if role == 'teacher' else s.student_pretrain_epochs
+        return osp.join(self.root, 'pretrain', BACKBONES[role][0]), epochs
 
     def pretrained_checkpoint(self, role: str) -> str:
-        s = self.settings
-        epochs = s.teacher_pretrain_epochs if role == 'teacher' else s.student_pretrain_epochs
-        return final_checkpoint(osp.join(self.root, 'pretrain', BACKBONES[role][0]), epochs)
+        return final_checkpoint(*self.pretrain_run(role))
 
     def pretrain_backbone(self, role: str, data_root: str) -> dict:
-        """Pretrain the ``role`` backbone of ``BACKBONES`` unless done; its result."""
+        """Pretrain the ``role`` backbone of ``BACKBONES`` unless done; its result: role
+        ``pretrain``, pair ``pretrain``, the final top-1 as value and the top-1 of every
+        epoch as ``curve``."""
         s = self.settings
         name, config = BACKBONES[role]
-        epochs = s.teacher_pretrain_epochs if role == 'teacher' else s.student_pretrain_epochs
-        work_dir = osp.join(self.root, 'pretrain', name)
+        work_dir, epochs = self.pretrain_run(role)
         options = ['randomness.seed=0'] + [
             f'{loader}.dataset.data_root={data_root}'
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
@@ -1413,7 +1410,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise SystemExit('quality.py: --pretrain-only with --no-pretrained')
         jobs = Jobs(args.jobs if not args.dry_run else 1)
         try:
-            _, results = bench.pretrain(jobs)
+            results = bench.pretrain(jobs)
         finally:
             jobs.shutdown()
         print('\n'.join(curve_sections(results)))

@@ -310,6 +310,11 @@ class Settings:
     crop_size: int = 40
     teacher_pretrain_epochs: int = 12
     student_pretrain_epochs: int = 8
+    # randomness.seed of each backbone's pretraining: replicates over the pretraining, the
+    # largest source of spread between two work roots (docs/benchmarks.md, "A second full
+    # run"); the detection seeds (--seeds) leave it fixed.
+    teacher_pretrain_seed: int = 0
+    student_pretrain_seed: int = 0
     # Validate detection teachers every this many epochs: their mAP curve.
     teacher_val_interval: int = 2  # 0: only at the end
 
@@ -810,6 +815,9 @@ class Bench:
         if osp.isfile(path):
             with open(path) as f:
                 theirs = json.load(f)
+            # a setting added after the root was made had its default's behaviour there
+            theirs = {**{k: v for k, v in asdict(Settings()).items() if k not in theirs},
+                      **theirs}
             if theirs != mine:
                 diff = {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}
                 raise SystemExit(f'quality.py: {self.root} holds runs of other settings '
@@ -927,14 +935,15 @@ class Bench:
         return gather([jobs.submit(self.pretrain_backbone, role, data_root)
                        for role in BACKBONES], jobs)
 
-    def pretrain_run(self, role: str) -> Tuple[str, int]:
-        """Work dir and epochs of the ``role`` backbone's pretraining."""
+    def pretrain_run(self, role: str) -> Tuple[str, int, int]:
+        """Work dir, epochs and seed of the ``role`` backbone's pretraining."""
         s = self.settings
-        epochs = s.teacher_pretrain_epochs if role == 'teacher' else s.student_pretrain_epochs
-        return osp.join(self.root, 'pretrain', BACKBONES[role][0]), epochs
+        epochs, seed = ((s.teacher_pretrain_epochs, s.teacher_pretrain_seed) if role == 'teacher'
+                        else (s.student_pretrain_epochs, s.student_pretrain_seed))
+        return osp.join(self.root, 'pretrain', BACKBONES[role][0]), epochs, seed
 
     def pretrained_checkpoint(self, role: str) -> str:
-        return final_checkpoint(*self.pretrain_run(role))
+        return final_checkpoint(*self.pretrain_run(role)[:2])
 
     def pretrain_backbone(self, role: str, data_root: str) -> dict:
         """Pretrain the ``role`` backbone of ``BACKBONES`` unless done; its result: role
@@ -942,14 +951,14 @@ class Bench:
         epoch as ``curve``."""
         s = self.settings
         name, config = BACKBONES[role]
-        work_dir, epochs = self.pretrain_run(role)
-        options = ['randomness.seed=0'] + [
+        work_dir, epochs, seed = self.pretrain_run(role)
+        options = [f'randomness.seed={seed}'] + [
             f'{loader}.dataset.data_root={data_root}'
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
         options += precision_options(s.precision, False) + list(s.extra)
         cmd = train_command(config, work_dir, epochs, options)
         result = dict(name=name, method=f'pretrain ({role} backbone)', impl='kd_mmdet',
-                      peer_of=None, role='pretrain', pair='pretrain', seed=0,
+                      peer_of=None, role='pretrain', pair='pretrain', seed=seed,
                       epochs=epochs, work_dir=work_dir, config=config, value=None,
                       wall=None, status=None, command=self.shell(cmd),
                       precision=s.precision, backbone=role)
@@ -1338,6 +1347,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         f'of the teacher backbone ({D.teacher_pretrain_epochs})')
     parser.add_argument('--student-pretrain-epochs', type=int, help='pretraining epochs '
                         f'of the student backbone ({D.student_pretrain_epochs})')
+    parser.add_argument('--teacher-pretrain-seed', type=int, help='randomness.seed of the '
+                        f'teacher backbone\'s pretraining ({D.teacher_pretrain_seed})')
+    parser.add_argument('--student-pretrain-seed', type=int, help='randomness.seed of the '
+                        f'student backbone\'s pretraining ({D.student_pretrain_seed}); another '
+                        'value replicates the benchmark over the pretraining')
     parser.add_argument('--teacher-val-interval', type=int,
                         help='validate detection teachers every N epochs (their curve; default '
                         f'{D.teacher_val_interval}, 0: only at the end)')

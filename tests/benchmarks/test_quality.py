@@ -239,6 +239,31 @@ def test_a_work_root_refuses_other_settings(tmp_path):
         quality.Bench(args, Settings(epochs=4)).check_settings()
 
 
+def test_a_root_made_before_a_setting_existed_had_its_default(tmp_path):
+    """A settings.json written before a setting was added is read with that setting's
+    default (what the root ran with), so old roots resume; another value is refused."""
+    args = argparse.Namespace(work_root=str(tmp_path), dry_run=False, report_only=False)
+    old = quality.asdict(Settings())
+    del old['student_pretrain_seed']
+    (tmp_path / 'settings.json').write_text(json.dumps(old))
+    quality.Bench(args, Settings()).check_settings()
+    with pytest.raises(SystemExit, match="'student_pretrain_seed': \\(0, 1\\)"):
+        quality.Bench(args, Settings(student_pretrain_seed=1)).check_settings()
+
+
+def test_each_backbone_is_pretrained_with_its_own_seed(tmp_path):
+    """--teacher/--student-pretrain-seed reach each pretraining's randomness.seed and its
+    record; the detection seeds do not."""
+    args = quality.parse_args(['--dry-run', '--student-pretrain-seed', '3', '--seeds', '5',
+                               '--work-root', str(tmp_path)])
+    bench = quality.Bench(args, quality.make_settings(args))
+    for role, seed in (('teacher', 0), ('student', 3)):
+        res = bench.pretrain_backbone(role, str(tmp_path))
+        assert res['seed'] == seed
+        assert f'randomness.seed={seed} ' in res['command']
+        assert res['command'].count('randomness.seed=') == 1
+
+
 def test_missing_config_is_reported_not_run(tmp_path):
     """A classification entry whose config does not exist yet comes back as 'missing'."""
     args = argparse.Namespace(work_root=str(tmp_path), dry_run=True, report_only=False,

@@ -32,7 +32,10 @@ after its teacher (``Jobs``); on 2 cores two 1-thread runs side by side train 1.
 many steps per second as one 2-thread run (small models scale poorly over threads). A run
 whose final checkpoint exists is not repeated, so an interrupted benchmark resumes where
 it stopped.
-Work dirs: ``<work-root>/teachers/<name>`` and ``<work-root>/<seed>/<name>``. A trained
+Work dirs: ``<work-root>/teachers/<name>`` and ``<work-root>/<seed>/<name>``. ``--seeds``
+replicate the detection and classification runs on fixed backbones and teachers;
+``--student-pretrain-seed`` / ``--teacher-pretrain-seed`` (in a new work root) replicate
+the pretraining as well, which moved the students more than the seeds do. A trained
 detection run is then scored once on the test split (``Settings.num_test`` images,
 ``python tools/test.py ... --out-metrics <work dir>/test_metrics.json``), unless that
 file exists.

@@ -13,7 +13,7 @@ def main() -> None:
     parser.add_argument('--train', type=int, default=1200, help='training images')
     parser.add_argument('--val', type=int, default=300, help='validation images')
     parser.add_argument('--test', type=int, default=0,
-                        help='test images (val handwriting, other images; none at 0)')
+                        help='test images (their own pool of handwriting; none at 0)')
     parser.add_argument('--size', type=int, default=128, help='image side, px')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()

@@ -120,7 +120,7 @@ def make_digits_classification(out_dir: str, num_train: int = 3000, num_val: int
     pools = load_digit_scans(seed)
     counts = {}
     for split_idx, (split, count) in enumerate((('train', num_train), ('val', num_val))):
-        scans, labels = pools[split]
+        scans, labels, _ = pools[split]
         rng = np.random.default_rng([seed, split_idx, 1])
         for name in CLASSES:
             os.makedirs(osp.join(out_dir, split, name), exist_ok=True)

@@ -11,11 +11,12 @@ pasted digit is cut out with some context around its box and resized to a fixed 
 so a crop holds the digit at the scale the detector sees it, plus the fragments, strokes
 and neighbouring digits that surround it in a detection image.
 
-The scans are split as in the detection set (same ``seed`` → same disjoint pools): the
-``train`` crops use only training handwriting, the ``val`` crops only validation
-handwriting, so the pretraining curve measures generalisation to unseen writers and no
-validation scan of the detection set is seen in pretraining. The images differ from the
-detection set's (another random stream), as ImageNet's differ from COCO's.
+Every crop comes from the detection set's *training* pool of scans (same ``seed`` → same
+pools, :func:`~kd_mmdet.datasets.digits_det.load_digit_scans`), so no scan of the
+detection val or test pools is seen in pretraining. That pool is split once more
+(``crop_pools``): ``train`` crops paste one part, ``val`` crops the other, so the
+pretraining curve still measures generalisation to unseen writers. The images differ
+from the detection set's (another random stream), as ImageNet's differ from COCO's.
 
 The layout is mmpretrain's ``CustomDataset`` folder form::
 
@@ -29,12 +30,22 @@ from typing import Dict
 import numpy as np
 from PIL import Image
 
-from .digits_det import CLASSES, load_digit_scans, render_image
+from .digits_det import CLASSES, ScanPool, load_digit_scans, render_image
 
-__all__ = ['crop_object', 'make_digits_crops']
+__all__ = ['crop_object', 'crop_pools', 'make_digits_crops']
 
 # Added to the detection set's random streams so that the crops come from other images.
 _STREAM = 7
+
+
+def crop_pools(seed: int, val_fraction: float = 0.2) -> Dict[str, ScanPool]:
+    """The detection set's training pool of scans split into the pretraining's
+    ``train`` and ``val`` pools (a seeded permutation; its first ``val_fraction`` is val).
+    """
+    pool = load_digit_scans(seed)['train']
+    order = np.random.default_rng([seed, _STREAM]).permutation(len(pool.labels))
+    n_val = int(round(len(order) * val_fraction))
+    return {'train': pool.subset(order[n_val:]), 'val': pool.subset(order[:n_val])}
 
 
 def crop_object(image: np.ndarray, box, crop_size: int, context: float) -> np.ndarray:
@@ -65,8 +76,8 @@ def make_digits_crops(out_dir: str, num_train: int = 10000, num_val: int = 2000,
             detector's image size, so that digits have the scales it sees.
         crop_size: side of a crop, px.
         context: margin around a box, as a fraction of its longer side.
-        seed: the detection set's seed (it decides the train/val split of the scans);
-            equal arguments write byte-equal files.
+        seed: the detection set's seed (it decides its pools of scans, and so
+            ``crop_pools``); equal arguments write byte-equal files.
 
     Returns:
         ``{split: number of crops written}``.
@@ -75,17 +86,17 @@ def make_digits_crops(out_dir: str, num_train: int = 10000, num_val: int = 2000,
         raise ValueError(f'make_digits_crops: crop_size must be >= 16, got {crop_size}')
     if context < 0:
         raise ValueError(f'make_digits_crops: context must be >= 0, got {context}')
-    pools = load_digit_scans(seed)
+    pools = crop_pools(seed)
     counts = {}
     for split_idx, (split, count) in enumerate((('train', num_train), ('val', num_val))):
-        scans, labels = pools[split]
+        scans, labels, _ = pools[split]
         rng = np.random.default_rng([seed, split_idx, _STREAM])
         for name in CLASSES:
             os.makedirs(osp.join(out_dir, split, name), exist_ok=True)
         written = 0
         while written < count:
             image, objects = render_image(rng, scans, labels, img_size)
-            for box, label in objects:
+            for box, label, _ in objects:
                 if written == count:
                     break
                 crop = crop_object(image, box, crop_size, context)

@@ -5,13 +5,16 @@ digits, 10 classes), so nothing is downloaded. Each image is a noisy background 
 coloured blobs with unlabelled clutter (fragments of other digits and strokes), and 1–6
 tinted digits pasted at log-uniform scales from small to large (COCO's small < 32²,
 medium < 96², large ≥ 96² px all occur at the default 128 px), with partial overlap.
-Train and val paste disjoint source scans, so val measures generalisation to unseen
-handwriting. Everything is a pure function of the seed.
+Train, val and test paste three disjoint pools of source scans, so val (where choices are
+made) and test (scored once, after them) both measure generalisation to unseen
+handwriting, and neither shares a writer's scan with the other. Every annotation records
+its ``source``: the scan's index in ``load_digits``, so disjointness can be checked from
+the annotation files alone. Everything is a pure function of the seed.
 """
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -19,22 +22,43 @@ from PIL import Image
 CLASSES: Tuple[str, ...] = tuple(str(i) for i in range(10))
 
 
-def load_digit_scans(seed: int, val_fraction: float = 0.2
-                     ) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
-    """Split the 1,797 scans into disjoint train/val pools.
+class ScanPool(NamedTuple):
+    """The source scans of one split: ``images`` float in [0, 1] of shape (K, 8, 8),
+    ``labels`` (K,) and ``source`` (K,), each scan's index in ``load_digits``."""
+    images: np.ndarray
+    labels: np.ndarray
+    source: np.ndarray
+
+    def subset(self, index: np.ndarray) -> 'ScanPool':
+        return ScanPool(self.images[index], self.labels[index], self.source[index])
+
+
+SPLITS: Tuple[str, ...] = ('train', 'val', 'test')
+
+
+def load_digit_scans(seed: int, val_fraction: float = 0.2, test_fraction: float = 0.2
+                     ) -> Dict[str, ScanPool]:
+    """Split the 1,797 scans once into three disjoint pools: train, val and test.
+
+    One seeded permutation: its first ``val_fraction`` are val, the next
+    ``test_fraction`` test, the rest train (1,079 / 359 / 359 at the defaults).
 
     Returns:
-        ``{'train': (images, labels), 'val': (images, labels)}``, images float in [0, 1]
-        of shape (K, 8, 8).
+        ``{'train': ScanPool, 'val': ScanPool, 'test': ScanPool}``.
     """
+    if not (0 < val_fraction and 0 < test_fraction and val_fraction + test_fraction < 1):
+        raise ValueError(f'load_digit_scans: val_fraction {val_fraction} and test_fraction '
+                         f'{test_fraction} must be > 0 and leave scans for train')
     from sklearn.datasets import load_digits
     digits = load_digits()
     images = digits.images.astype(np.float32) / 16.0
     order = np.random.default_rng(seed).permutation(len(images))
     n_val = int(round(len(images) * val_fraction))
-    val, train = order[:n_val], order[n_val:]
-    return {'train': (images[train], digits.target[train]),
-            'val': (images[val], digits.target[val])}
+    n_test = int(round(len(images) * test_fraction))
+    index = {'val': order[:n_val], 'test': order[n_val:n_val + n_test],
+             'train': order[n_val + n_test:]}
+    return {split: ScanPool(images[index[split]], digits.target[index[split]],
+                            index[split]) for split in SPLITS}
 
 
 def _resize(scan: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -67,12 +91,14 @@ def _paste(canvas: np.ndarray, alpha: np.ndarray, color: np.ndarray, x: int, y: 
 def render_image(rng: np.random.Generator, scans: np.ndarray, labels: np.ndarray,
                  size: int, max_objects: int = 6, max_iou: float = 0.3,
                  min_side: float = 0.08, max_side: float = 1.0
-                 ) -> Tuple[np.ndarray, List[Tuple[List[float], int]]]:
+                 ) -> Tuple[np.ndarray, List[Tuple[List[float], int, int]]]:
     """Draw one image and its boxes.
 
     Returns:
         ``(image, objects)``: uint8 (size, size, 3) and a list of
-        ``([x, y, w, h], label)`` with boxes tight on the pasted ink.
+        ``([x, y, w, h], label, k)`` with boxes tight on the pasted ink and ``k`` the
+        index in ``scans`` of the pasted scan. Clutter fragments are cut from ``scans``
+        too, so an image holds no handwriting from outside its pool.
     """
     canvas = _background(rng, size)
     # Clutter: unlabelled quarter-fragments of random scans and thin strokes.
@@ -110,12 +136,12 @@ def render_image(rng: np.random.Generator, scans: np.ndarray, labels: np.ndarray
             rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
             box = [float(x + cols[0]), float(y + rows[0]),
                    float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)]
-            if any(_iou(box, other) > max_iou for other, _ in objects):
+            if any(_iou(box, other[0]) > max_iou for other in objects):
                 continue
             tint = rng.uniform(0.0, 1.0, 3).astype(np.float32)
             tint[rng.integers(3)] = rng.choice([0.05, 0.95])  # keep contrast with bg
             _paste(canvas, np.clip(alpha * 1.3, 0, 1), tint, x, y)
-            objects.append((box, int(labels[k])))
+            objects.append((box, int(labels[k]), k))
             break
     image = (np.clip(canvas, 0, 1) * 255).astype(np.uint8)
     return image, objects
@@ -129,9 +155,9 @@ def make_digits_detection(out_dir: str, num_train: int = 1200, num_val: int = 30
 
     Each split draws from its own random stream, so a split's images do not depend on
     the other splits' sizes (adding a test split leaves train and val byte-equal), and
-    the first ``n`` images of a split are those of a smaller one. The test split renders
-    other images from the val pool's handwriting (disjoint from train's), for a final
-    score never looked at during training.
+    the first ``n`` images of a split are those of a smaller one. Each split pastes only
+    its own pool of scans (``load_digit_scans``: train, val and test disjoint), and every
+    annotation carries ``source``, the pasted scan's index in ``load_digits``.
 
     Args:
         out_dir: folder to write into (created).
@@ -147,26 +173,26 @@ def make_digits_detection(out_dir: str, num_train: int = 1200, num_val: int = 30
     if num_test < 0:
         raise ValueError(f'make_digits_detection: num_test must be >= 0, got {num_test}')
     pools = load_digit_scans(seed)
-    pools['test'] = pools['val']
     splits = [('train', num_train), ('val', num_val)] + ([('test', num_test)] if num_test
                                                          else [])
     paths = {}
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
     for split_idx, (split, count) in enumerate(splits):
-        scans, labels = pools[split]
+        pool = pools[split]
         rng = np.random.default_rng([seed, split_idx])
         os.makedirs(osp.join(out_dir, split), exist_ok=True)
         images, annotations = [], []
         for i in range(count):
-            image, objects = render_image(rng, scans, labels, img_size)
+            image, objects = render_image(rng, pool.images, pool.labels, img_size)
             file_name = f'{split}/{i:05d}.png'
             Image.fromarray(image).save(osp.join(out_dir, file_name))
             images.append(dict(id=i + 1, file_name=file_name, width=img_size,
                                height=img_size))
-            for box, label in objects:
+            for box, label, k in objects:
                 annotations.append(dict(id=len(annotations) + 1, image_id=i + 1,
                                         category_id=label + 1, bbox=box,
-                                        area=box[2] * box[3], iscrowd=0))
+                                        area=box[2] * box[3], iscrowd=0,
+                                        source=int(pool.source[k])))
         coco = dict(images=images, annotations=annotations,
                     categories=[dict(id=i + 1, name=n) for i, n in enumerate(CLASSES)])
         paths[split] = osp.join(out_dir, 'annotations', f'instances_{split}.json')

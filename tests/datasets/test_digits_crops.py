@@ -46,9 +46,14 @@ def test_make_digits_crops_layout_counts_and_determinism(tmp_path):
 
 
 def test_crops_use_only_their_splits_scans(monkeypatch, tmp_path):
-    """Train crops come from the detection set's training scans only (no validation
-    handwriting is seen in pretraining), val crops from its validation scans."""
-    pools = load_digit_scans(5)
+    """Train crops paste the crop_pools train scans, val crops its val scans, and both
+    are parts of the detection set's training pool: no val or test handwriting of the
+    detection set is seen in pretraining."""
+    pools = digits_crops.crop_pools(5)
+    det = load_digit_scans(5)
+    crop_sources = [set(pools[s].source.tolist()) for s in ('train', 'val')]
+    assert not crop_sources[0] & crop_sources[1]
+    assert crop_sources[0] | crop_sources[1] == set(det['train'].source.tolist())
     seen = []
     real = digits_crops.render_image
 
@@ -59,7 +64,7 @@ def test_crops_use_only_their_splits_scans(monkeypatch, tmp_path):
     monkeypatch.setattr(digits_crops, 'render_image', spy)
     digits_crops.make_digits_crops(str(tmp_path), num_train=10, num_val=10, img_size=64,
                                    seed=5)
-    splits = [next(k for k, (s, _) in pools.items() if np.array_equal(s, scans))
+    splits = [next(k for k, pool in pools.items() if np.array_equal(pool.images, scans))
               for scans in seen]
     assert splits[0] == 'train' and splits[-1] == 'val'
     assert splits == sorted(splits, key=['train', 'val'].index)

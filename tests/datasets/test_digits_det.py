@@ -63,14 +63,42 @@ def test_deterministic_for_a_seed(tmp_path):
     assert not filecmp.cmp(a['train'], c['train'], shallow=False)
 
 
-def test_train_and_val_use_disjoint_handwriting():
-    """No source scan appears in both pools, and together they use all 1,797."""
+def test_three_pools_of_handwriting_are_disjoint():
+    """No source index is in two pools, together they use all 1,797 scans, and each
+    pool's images and labels are load_digits' at its indices."""
+    from sklearn.datasets import load_digits
+    digits = load_digits()
     pools = load_digit_scans(seed=0)
-    train = {s.tobytes() for s in pools['train'][0]}
-    val = {s.tobytes() for s in pools['val'][0]}
-    assert len(pools['train'][0]) + len(pools['val'][0]) == 1797
-    # load_digits has a few byte-identical scans; disjoint indices imply at most those.
-    assert len(train & val) <= 5
+    sources = [set(pools[s].source.tolist()) for s in ('train', 'val', 'test')]
+    assert sum(len(s) for s in sources) == 1797 == len(set().union(*sources))
+    assert [len(s) for s in sources] == [1079, 359, 359]
+    for pool in pools.values():
+        np.testing.assert_array_equal(pool.labels, digits.target[pool.source])
+        np.testing.assert_allclose(pool.images, digits.images[pool.source] / 16.0)
+
+
+def test_every_annotation_names_a_scan_of_its_own_pool(tmp_path):
+    """``source`` of every annotation is a load_digits index of its split's pool, with
+    that scan's label: disjointness is checkable from the annotation files alone."""
+    from sklearn.datasets import load_digits
+    target = load_digits().target
+    paths = make_digits_detection(str(tmp_path), 12, 6, 64, seed=3, num_test=6)
+    pools = load_digit_scans(seed=3)
+    used = {}
+    for split, path in paths.items():
+        with open(path) as f:
+            anns = json.load(f)['annotations']
+        assert anns and all('source' in a for a in anns)
+        used[split] = {a['source'] for a in anns}
+        assert used[split] <= set(pools[split].source.tolist())
+        assert all(target[a['source']] + 1 == a['category_id'] for a in anns)
+    assert not used['train'] & used['val'] and not used['train'] & used['test']
+    assert not used['val'] & used['test']
+
+
+def test_bad_pool_fractions_name_the_function():
+    with pytest.raises(ValueError, match='load_digit_scans: val_fraction'):
+        load_digit_scans(0, val_fraction=0.5, test_fraction=0.5)
 
 
 def test_small_image_size_rejected(tmp_path):

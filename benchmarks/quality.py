@@ -73,6 +73,11 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MISSING = '—'
 
+if __package__:
+    from .stats import Delta, by_seed, paired_delta
+else:  # run as a script: benchmarks/ is on sys.path
+    from stats import Delta, by_seed, paired_delta
+
 
 # ---- what runs ---------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -232,6 +237,9 @@ def variant(name: str, precision: str, ref: str = 'fp32') -> str:
 # Methods of the --quick smoke run (with their peers).
 QUICK_METHODS = ('cwd_fpn', 'cwd_fpn_mmrazor', 'kd', 'kd_mmrazor')
 
+# The COCO numbers kept per detection run (fractions, as CocoMetric logs them).
+DET_METRIC_KEYS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75')
+
 # What each task is scored by: the logged key and the factor to percent.
 METRICS = {'det': ('coco/bbox_mAP', 100.0, 'box mAP'),
            'cls': ('accuracy/top1', 1.0, 'top-1')}
@@ -320,6 +328,11 @@ class Settings:
     student_pretrain_seed: int = 0
     # Validate detection teachers every this many epochs: their mAP curve.
     teacher_val_interval: int = 2  # 0: only at the end
+    # Every baseline also trains at these multiples of its schedule (x1 is the standard
+    # one): the plateau check, doubling the schedule must move the baseline by <= 1.5 mAP.
+    baseline_schedules: List[int] = field(default_factory=lambda: [1, 2])
+    # Validate baselines every this many epochs: the curves the schedule is chosen from.
+    baseline_val_interval: int = 1  # 0: only at the end
 
     def data_dir(self, work_root: str, task: str) -> str:
         if task == 'crops':
@@ -331,12 +344,19 @@ class Settings:
                             f'{test}_{self.img_size}px')
         return osp.join(work_root, 'data', f'digits_cls_{self.cls_num_train}-{self.cls_num_val}')
 
-    def epochs_of(self, run: Run, teacher: bool) -> int:
+    def epochs_of(self, run: Run, teacher: bool, schedule: int = 1) -> int:
+        """Epochs of ``run``; a student's times the ``schedule`` multiple."""
         if PAIRS[run.pair].task == 'cls':
-            return self.cls_teacher_epochs if teacher else self.cls_epochs
+            return self.cls_teacher_epochs if teacher else self.cls_epochs * schedule
         if run.pair == 'frcnn':
-            return self.frcnn_teacher_epochs if teacher else self.frcnn_epochs
-        return self.teacher_epochs if teacher else self.epochs
+            return self.frcnn_teacher_epochs if teacher else self.frcnn_epochs * schedule
+        return self.teacher_epochs if teacher else self.epochs * schedule
+
+
+def schedule_name(name: str, schedule: int) -> str:
+    """Work-dir and table name of a run at a ``schedule`` multiple: x1 keeps the plain
+    name, others get ``_x<multiple>``."""
+    return name if schedule == 1 else f'{name}_x{schedule}'
 
 
 # ---- pure helpers (tested in tests/benchmarks) -------------------------------------
@@ -430,6 +450,12 @@ def summarize(results: List[dict], pair: Pair, ref: str = 'fp32'
               ) -> Tuple[List[List[str]], List[str]]:
     """Table rows and target verdicts of one pair from per-run, per-seed results.
 
+    A method's Δ is paired by seed with the baseline of its step precision
+    (``stats.paired_delta``; a seed missing on either side is dropped from both), shown
+    with its 95 % interval; "≥ +1.0" means a mean of at least 1.0 with the interval above
+    0 (``stats.Delta.above``). The gap closed is that Δ over the teacher's lead on the
+    same seeds' baseline.
+
     Args:
         results: dicts with ``name``, ``method``, ``impl``, ``peer_of``, ``role``
             (``teacher``, ``baseline``, ``method``), ``seed``, ``value`` (percent or
@@ -440,38 +466,43 @@ def summarize(results: List[dict], pair: Pair, ref: str = 'fp32'
 
     Returns:
         ``(rows, verdicts)``: rows of method | pair | implementation | score | Δ vs
-        baseline | gap closed | epochs | wall time per run; one line per target.
+        baseline (95 % interval) | gap closed | epochs | wall time per run; one line per
+        target.
     """
     def of(name):
         return [r for r in results if r['name'] == name]
 
     teacher = [r['value'] for r in results if r['role'] == 'teacher' and r['value'] is not None]
     teacher_val = teacher[0] if teacher else None
-    def base_mean_of(precision):
-        name = variant(pair.baseline.name, step_precision(precision, ref), ref)
-        return mean_spread([r['value'] for r in of(name)])[0]
 
-    base_mean = base_mean_of(ref)
-    names = []
-    for r in results:
-        if r['name'] not in names:
-            names.append(r['name'])
-    rows, means = [], {}
+    def baseline_of(precision):
+        return by_seed(of(variant(pair.baseline.name, step_precision(precision, ref), ref)))
+
+    def effect(name) -> Tuple[Optional[Delta], Optional[float]]:
+        """Δ of run ``name`` vs its baseline, and the share of the gap it closes."""
+        base = baseline_of(of(name)[0].get('precision', 'fp32'))
+        delta = paired_delta(by_seed(of(name)), base)
+        if delta is None:
+            return None, None
+        base_mean = statistics.fmean(base[s] for s in delta.seeds)
+        return delta, gap_closed(base_mean + delta.mean, base_mean, teacher_val)
+
+    names = list(dict.fromkeys(r['name'] for r in results))
+    rows, effects = [], {}
     for name in names:
         runs = of(name)
         first = runs[0]
         values = [r['value'] for r in runs if r['value'] is not None]
-        mean, _ = mean_spread(values)
-        means[name] = mean
         walls = [r['wall'] for r in runs if r['wall'] is not None]
         wall = f'{sum(walls) / len(walls) / 60:.1f} min' if walls else MISSING
         is_method = first['role'] == 'method'
         precision = first.get('precision', 'fp32')
-        base = base_mean_of(precision)
-        delta = (mean - base) if is_method and None not in (mean, base) else None
-        gap = gap_closed(mean, base, teacher_val) if is_method else None
+        delta, gap = effect(name) if is_method else (None, None)
+        effects[name] = delta, gap
         impl = first['impl'] if first['impl'] == 'kd_mmdet' else f"{first['impl']} (peer)"
         label = first['method'] if is_method else first['role']
+        if first.get('schedule', 'x1') != 'x1':
+            label += f' ({first["schedule"]} schedule)'
         if precision != ref:
             label += f' @{precision}'
         score = (fmt_num(first['value']) + ' (1)' if first['role'] == 'teacher'
@@ -479,22 +510,22 @@ def summarize(results: List[dict], pair: Pair, ref: str = 'fp32'
         if first.get('status'):
             score = first['status']
         rows.append([label, pair.label, impl if is_method else '—', score,
-                     MISSING if delta is None else f'{delta:+.1f}',
+                     MISSING if delta is None else delta.text(),
                      MISSING if gap is None else f'{gap:.0f} %', str(first['epochs']), wall])
 
     verdicts = []
     ours = [n for n in names if of(n)[0]['role'] == 'method' and of(n)[0]['impl'] == 'kd_mmdet'
             and of(n)[0].get('precision', 'fp32') == ref]
     for name in ours:
-        mean = means[name]
-        if mean is None or base_mean is None:
-            verdicts.append(f'{pair.label} · {of(name)[0]["method"]}: not measured')
+        delta = effects[name][0]
+        label = f'{pair.label} · {of(name)[0]["method"]}'
+        if delta is None:
+            verdicts.append(f'{label}: not measured')
             continue
-        delta = mean - base_mean
-        verdicts.append(f'{pair.label} · {of(name)[0]["method"]}: {delta:+.1f} vs baseline — '
-                        f'target ≥ +1.0 {"met" if delta >= 1.0 else "MISSED"}')
-    gaps = [(gap_closed(means[n], base_mean, teacher_val), n) for n in ours]
-    gaps = [(g, n) for g, n in gaps if g is not None]
+        verdicts.append(f'{label}: Δ {delta.text()} over {delta.n} seeds — target ≥ +1.0 '
+                        f'(mean ≥ 1.0, interval above 0) '
+                        f'{"met" if delta.above(1.0) else "MISSED"}')
+    gaps = [(effects[n][1], n) for n in ours if effects[n][1] is not None]
     if gaps:
         best, name = max(gaps)
         verdicts.append(f'{pair.label} · best gap closed: {best:.0f} % '
@@ -505,24 +536,22 @@ def summarize(results: List[dict], pair: Pair, ref: str = 'fp32'
                         'baseline, or no finished run)')
     for name in names:
         peer_of = of(name)[0]['peer_of']
-        if not peer_of or peer_of not in means:
+        if not peer_of or peer_of not in effects:
             continue
-        ours_mean, peer_mean = means[peer_of], means[name]
-        label = f'{pair.label} · {of(name)[0]["method"]}: ours vs {of(name)[0]["impl"]}'
-        if ours_mean is None or peer_mean is None:
+        label = f'{pair.label} · {of(name)[0]["method"]}: ours − {of(name)[0]["impl"]}'
+        diff = paired_delta(by_seed(of(peer_of)), by_seed(of(name)))
+        if diff is None:
             verdicts.append(f'{label}: not measured')
         else:
-            # "ours >= the peer within one sd": the larger seed sd of the two
-            sds = [mean_spread([r['value'] for r in of(n)])[1] for n in (peer_of, name)]
-            sd = max([v for v in sds if v is not None], default=0.0)
-            verdicts.append(f'{label}: {ours_mean:.1f} vs {peer_mean:.1f} (larger sd '
-                            f'{sd:.1f}) — target ours ≥ peer within one sd '
-                            f'{"met" if ours_mean >= peer_mean - sd else "MISSED"}')
+            # "ours >= the peer": the interval of the paired difference reaches 0 or above
+            ok = diff.mean >= 0 or (diff.high is not None and diff.high >= 0)
+            verdicts.append(f'{label}: {diff.text()} over {diff.n} seeds — target ours ≥ '
+                            f'peer (interval reaches 0) {"met" if ok else "MISSED"}')
     return rows, verdicts
 
 
 TABLE_HEADER = ['method', 'pair', 'implementation', '{score} mean ± std (seeds)',
-                'Δ vs baseline', 'gap closed', 'epochs', 'wall time / run']
+                'Δ vs baseline [95 % interval]', 'gap closed', 'epochs', 'wall time / run']
 
 
 # ---- commands -----------------------------------------------------------------------
@@ -854,20 +883,25 @@ class Bench:
 
     def train(self, run: Run, work_dir: str, teacher: bool, seed: int,
               teacher_ckpt: Optional[str], data_root: str,
-              extra: Sequence[str] = (), backbone_ckpt: Optional[str] = None) -> dict:
+              extra: Sequence[str] = (), backbone_ckpt: Optional[str] = None,
+              schedule: int = 1, test: bool = True) -> dict:
         """Train one run unless its final checkpoint exists; its result dict.
 
         With ``backbone_ckpt`` the run trains ``<work-root>/configs/<name>.py``, its
         config with the trained backbone loaded from that checkpoint
-        (``write_pretrained_config``).
+        (``write_pretrained_config``). ``schedule`` multiplies a student's epochs. A
+        detection run is then scored on the test split when ``test`` and the benchmark
+        scores on test (``--split test``); otherwise its score is its last validation's
+        (``split: "val"``).
         """
         task = PAIRS[run.pair].task
-        epochs = self.settings.epochs_of(run, teacher)
+        epochs = self.settings.epochs_of(run, teacher, schedule)
+        baseline = not teacher and run is PAIRS[run.pair].baseline
         result = dict(name=run.name, method=run.method, impl=run.impl, peer_of=run.peer_of,
-                      role='teacher' if teacher else
-                      ('baseline' if run is PAIRS[run.pair].baseline else 'method'),
-                      seed=seed, epochs=epochs, work_dir=work_dir, config=run.config,
-                      value=None, wall=None, status=None, command=None)
+                      role='teacher' if teacher else ('baseline' if baseline else 'method'),
+                      seed=seed, epochs=epochs, schedule=f'x{schedule}', split='val',
+                      work_dir=work_dir, config=run.config, value=None, wall=None,
+                      status=None, command=None)
         if not osp.isfile(osp.join(REPO, run.config)):
             result['status'] = 'missing'
             print(f'[quality] {run.name}: missing ({run.config} does not exist)')
@@ -881,8 +915,10 @@ class Bench:
             if not (self.args.dry_run or self.args.report_only):
                 with self.config_lock:
                     write_pretrained_config(run.config, backbone_ckpt, config)
-        if teacher and task == 'det' and self.settings.teacher_val_interval > 0:
-            options.append(f'train_cfg.val_interval={self.settings.teacher_val_interval}')
+        val_interval = (self.settings.teacher_val_interval if teacher else
+                        self.settings.baseline_val_interval if baseline else 0)
+        if task == 'det' and val_interval > 0:
+            options.append(f'train_cfg.val_interval={val_interval}')
         cmd = train_command(config, work_dir, epochs, options)
         result['command'] = self.shell(cmd)
         done = osp.isfile(final_checkpoint(work_dir, epochs))
@@ -896,7 +932,10 @@ class Bench:
             result['status'] = 'failed'
             return result
         result = self.collect(result, task)
-        if task == 'det' and self.settings.num_test and result['status'] is None:
+        if task == 'det' and osp.isdir(work_dir) and (teacher or baseline):
+            result['curve'] = read_curve(work_dir, METRICS['det'][0])
+        if task == 'det' and test and self.settings.num_test and \
+                getattr(self.args, 'split', 'test') == 'test' and result['status'] is None:
             result = self.test(result, config, options, data_root)
         return result
 
@@ -924,6 +963,8 @@ class Bench:
             return result
         with open(out) as f:
             metrics = json.load(f)
+        result['val_metrics'] = result.pop('metrics', None)
+        result['metrics'] = {k: metrics.get(f'coco/{k}') for k in DET_METRIC_KEYS}
         if metrics.get(key) is not None:
             result['value'] = scale * metrics[key]
         else:
@@ -964,7 +1005,7 @@ class Bench:
                       peer_of=None, role='pretrain', pair='pretrain', seed=seed,
                       epochs=epochs, work_dir=work_dir, config=config, value=None,
                       wall=None, status=None, command=self.shell(cmd),
-                      precision=s.precision, backbone=role)
+                      precision=s.precision, backbone=role, split='val')
         if not osp.isfile(final_checkpoint(work_dir, epochs)):
             try:
                 self.execute(cmd, osp.join(work_dir, 'bench_train.log'))
@@ -988,6 +1029,9 @@ class Bench:
         metric = read_metric(work_dir, key)
         if metric['value'] is not None:
             result['value'] = scale * metric['value']
+        if task == 'det':
+            result['metrics'] = {k: read_metric(work_dir, f'coco/{k}')['value']
+                                 for k in DET_METRIC_KEYS}
         repro = load_repro_table()
         run_dir = repro.latest_run(work_dir)
         if run_dir is not None:
@@ -1057,15 +1101,14 @@ class Bench:
                         t_backbone=t_backbone) -> dict:
                 res = self.train(pair.teacher, t_work, True, seeds[0], None, data_root,
                                  precision_options(ref, False), t_backbone)
-                if pair.task == 'det' and osp.isdir(t_work):
-                    res['curve'] = read_curve(t_work, METRICS['det'][0])
                 return dict(res, pair=pair_key, precision=ref)
 
             t_key = f'teacher/{pair_key}'
             plan(2, -t_cost, t_key, teacher, t_after)
             for seed in seeds:
                 for precision in self.args.precisions:
-                    for run in [pair.baseline] + [r for r in runs if r.pair == pair_key]:
+                    for run in [pair.baseline] + [r for r in runs if r.pair == pair_key
+                                                  and r is not pair.baseline]:
                         if run is pair.baseline and \
                                 step_precision(precision, ref) != precision:
                             continue  # the same run as the baseline of another precision
@@ -1091,8 +1134,23 @@ class Bench:
                             plan(3, t_cost, f'{seed}/{name}', student, s_after + [t_key])
                         else:
                             plan(1, 0, f'{seed}/{name}', student, s_after)
+                for schedule in self.settings.baseline_schedules:
+                    if schedule == 1:
+                        continue
+                    name = schedule_name(pair.baseline.name, schedule)
+
+                    def longer(pair=pair, name=name, seed=seed, schedule=schedule,
+                               pair_key=pair_key, data_root=data_root,
+                               s_backbone=s_backbone) -> dict:
+                        res = self.train(pair.baseline, osp.join(self.root, str(seed), name),
+                                         False, seed, None, data_root,
+                                         precision_options(ref, False), s_backbone, schedule)
+                        return dict(res, pair=pair_key, name=name, precision=ref)
+
+                    plan(1, 0, f'{seed}/{name}', longer, s_after)
             sweep_seeds = getattr(self.args, 'sweep_seeds', None) or seeds[:1]
-            for run in [r for r in runs if r.pair == pair_key and r.impl == 'kd_mmdet']:
+            for run in [r for r in runs if r.pair == pair_key and r.impl == 'kd_mmdet'
+                        and r is not pair.baseline]:
                 for seed in sweep_seeds:
                     for factor in self.args.sweep or ():
                         plan(4, t_cost, f'sweep/{seed}/{run.name}/{factor}',
@@ -1102,8 +1160,23 @@ class Bench:
                              s_after + [t_key])
         futures: Dict[str, Future] = {}
         for _, key, fn, after in sorted(tasks, key=lambda t: t[0]):
-            futures[key] = jobs.submit(fn, after=[futures[k] for k in after])
+            futures[key] = jobs.submit(self.logged(fn), after=[futures[k] for k in after])
         return gather([futures[key] for _, key, _, _ in tasks], jobs)
+
+    def logged(self, fn: Callable[[], dict]) -> Callable[[], dict]:
+        """``fn`` that also appends its result to ``<work-root>/runs.jsonl`` as soon as it
+        returns: an interrupted benchmark keeps the record of every run that finished."""
+        def task() -> dict:
+            result = fn()
+            if not (self.args.dry_run or self.args.report_only) and \
+                    result.get('status') is None:
+                with self.lock:
+                    os.makedirs(self.root, exist_ok=True)
+                    with open(osp.join(self.root, 'runs.jsonl'), 'a') as f:
+                        f.write(json.dumps(dict(result, finished=time.strftime(
+                            '%Y-%m-%dT%H:%M:%S'))) + '\n')
+            return result
+        return task
 
     def sweep_run(self, run: Run, factor: float, seed: int, teacher_ckpt: str,
                   data_root: str, backbone_ckpt: Optional[str]) -> dict:
@@ -1118,50 +1191,45 @@ class Bench:
         name = f'{run.name}{"".join("_" + k for k in keys)}_x{factor:g}'
         options = precision_options(self.settings.precision, True) + \
             distill_weight_options(model, factor, keys)
+        # A sweep is a choice: scored on val, never on the test split.
         res = self.train(run, osp.join(self.root, 'sweep', str(seed), name), False, seed,
-                         teacher_ckpt, data_root, options, backbone_ckpt)
+                         teacher_ckpt, data_root, options, backbone_ckpt, test=False)
         return dict(res, pair=run.pair, name=name, role='sweep', factor=factor,
                     base_name=run.name, swept='+'.join(keys) or 'all',
                     precision=self.settings.precision)
 
 
 def precision_rows(results: List[dict], ref: str = 'fp32') -> Tuple[List[List[str]], List[str]]:
-    """Rows of run | precision | score | ``ref`` score | Δ (mean of per-seed differences)
-    | larger seed sd, and one verdict per run and precision: the mean difference within
-    the larger seed sd of the two ("equal within the seed spread"). ``ref`` is the
-    benchmark's own precision."""
-    by_key: Dict[Tuple[str, str, int], float] = {}
+    """Rows of run | precision | score | ``ref`` score | Δ paired by seed with its 95 %
+    interval | seeds, and one verdict per run and precision: equal when the interval
+    contains 0. Only seeds finished in both precisions are compared (``paired_delta``).
+    ``ref`` is the benchmark's own precision."""
+    by_key: Dict[Tuple[str, str], Dict[int, float]] = {}
     for r in results:
         if r['role'] in ('baseline', 'method') and r['value'] is not None:
-            base_name = r['name'].split('@')[0]
-            by_key[(base_name, r.get('precision', 'fp32'), r['seed'])] = r['value']
+            key = (r['name'].split('@')[0], r.get('precision', 'fp32'))
+            by_key.setdefault(key, {})[r['seed']] = r['value']
     rows, verdicts = [], []
-    names: List[str] = []
-    for name, _, _ in by_key:
-        if name not in names:
-            names.append(name)
-    precisions = [p for p in PRECISIONS if p != ref]
+    names = list(dict.fromkeys(name for name, _ in by_key))
     for name in names:
-        for p in precisions:
-            seeds = sorted(s for (n, q, s) in by_key if n == name and q == p
-                           and (name, ref, s) in by_key)
-            if not seeds:
+        for p in [p for p in PRECISIONS if p != ref]:
+            low, high = by_key.get((name, p), {}), by_key.get((name, ref), {})
+            delta = paired_delta(low, high)
+            if delta is None:
                 continue
-            low = [by_key[(name, p, s)] for s in seeds]
-            high = [by_key[(name, ref, s)] for s in seeds]
-            diff = statistics.mean(a - b for a, b in zip(low, high))
-            sd = max(mean_spread(low)[1] or 0.0, mean_spread(high)[1] or 0.0)
-            rows.append([name, p, fmt_mean(low), fmt_mean(high), f'{diff:+.2f}',
-                         fmt_num(sd if len(seeds) > 1 else None, '{:.2f}'), str(len(seeds))])
-            if len(seeds) > 1:
-                verdicts.append(f'{name} @{p}: {diff:+.2f} vs {ref}, seed sd {sd:.2f} — '
-                                f'equal within the seed spread '
-                                f'{"met" if abs(diff) <= sd else "MISSED"}')
+            rows.append([name, p, fmt_mean([low[s] for s in delta.seeds]),
+                         fmt_mean([high[s] for s in delta.seeds]), delta.text('{:+.2f}'),
+                         str(delta.n)])
+            if delta.low is not None:
+                equal = delta.low <= 0 <= delta.high
+                verdicts.append(f'{name} @{p}: {delta.text("{:+.2f}")} vs {ref} over '
+                                f'{delta.n} seeds — equal (interval contains 0) '
+                                f'{"met" if equal else "MISSED"}')
     return rows, verdicts
 
 
-PRECISION_HEADER = ['run', 'precision', 'score', '{ref} score', 'Δ vs {ref} (per seed)',
-                    'larger seed sd', 'seeds']
+PRECISION_HEADER = ['run', 'precision', 'score', '{ref} score',
+                    'Δ vs {ref} paired by seed [95 % interval]', 'seeds']
 
 
 def repro_tables(results: List[dict], seeds: Sequence[int]) -> List[str]:
@@ -1216,7 +1284,9 @@ def curve_sections(results: List[dict]) -> List[str]:
     split has its test score beside its last validation."""
     parts = []
     for role, title, scale in (('pretrain', 'Backbone pretraining (digit crops, top-1 %)', 1.0),
-                               ('teacher', 'Teachers (box mAP per validation)', 100.0)):
+                               ('teacher', 'Teachers (box mAP per validation)', 100.0),
+                               ('baseline', 'Baselines (box mAP per validation, on val)',
+                                100.0)):
         rows = []
         for r in results:
             if r['role'] != role or not r.get('curve'):
@@ -1224,7 +1294,8 @@ def curve_sections(results: List[dict]) -> List[str]:
             points = ', '.join(f'{epoch}: {value * scale:.1f}' for epoch, value in r['curve'])
             final = r['val_value'] if 'val_value' in r else r['value']
             tested = 'val_value' in r
-            rows.append([r['name'], str(r['epochs']), fmt_num(final)] +
+            name = r['name'] if role != 'baseline' else f'{r["name"]}, seed {r["seed"]}'
+            rows.append([name, str(r['epochs']), fmt_num(final)] +
                         ([fmt_num(r['value'])] if tested else []) + [points])
         if rows:
             header = ['run', 'epochs', 'final'] + (
@@ -1368,6 +1439,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--report-only', action='store_true',
                         help='train nothing; the report from the runs that finished')
     parser.add_argument('--list', action='store_true', help='list the method runs and exit')
+    parser.add_argument('--split', choices=['val', 'test'], default='test',
+                        help='what detection runs are scored on: test (default; every '
+                        'final run once, after training) or val (for choices: schedules, '
+                        'weights, levels; no test pass)')
+    parser.add_argument('--baselines-only', action='store_true',
+                        help='train only the teachers and baselines (with --baseline-'
+                        'schedules: the curves a schedule is chosen from)')
+    parser.add_argument('--baseline-schedules', type=int, nargs='+',
+                        help='multiples of the student schedule every baseline trains at '
+                        f'(default {" ".join(map(str, D.baseline_schedules))}; x1 is the '
+                        'standard one, x2 the plateau check)')
+    parser.add_argument('--baseline-val-interval', type=int,
+                        help=f'validate baselines every N epochs ({D.baseline_val_interval}; '
+                        '0: only at the end)')
     args = parser.parse_args(argv)
     args.argv = ['python', 'benchmarks/quality.py'] + list(sys.argv[1:] if argv is None
                                                           else argv)
@@ -1387,7 +1472,8 @@ def make_settings(args: argparse.Namespace) -> Settings:
                  frcnn_epochs=1, frcnn_teacher_epochs=1, cls_num_train=256,
                  cls_num_val=128, cls_epochs=1, cls_teacher_epochs=1,
                  crop_num_train=256, crop_num_val=64, teacher_pretrain_epochs=1,
-                 student_pretrain_epochs=1, keep_all_scores=True) if args.quick else {}
+                 student_pretrain_epochs=1, keep_all_scores=True,
+                 baseline_schedules=[1]) if args.quick else {}
     settings = Settings(**quick)
     # every setting with a flag of its name (keep_all_scores and extra have none)
     for f in fields(Settings):
@@ -1418,7 +1504,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         REPO, 'work_dirs', 'bench_quick' if args.quick else 'bench')
     settings = make_settings(args)
     args.precisions = args.precisions or [settings.precision]
+    if args.baseline_schedules and 1 not in args.baseline_schedules:
+        raise SystemExit('quality.py: --baseline-schedules must include 1 (the standard '
+                         f'schedule), got {args.baseline_schedules}')
     runs = select_runs(args.methods, args.tasks, args.quick)
+    if args.baselines_only:  # the pairs of the selected runs, without their methods
+        runs = list({r.pair: PAIRS[r.pair].baseline for r in runs}.values())
     bench = Bench(args, settings)
     bench.check_settings()
     start = time.time()

@@ -11,7 +11,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmrazor.registry import MODELS
 
-from benchmarks import quality
+from benchmarks import quality, stats
 from benchmarks.quality import PAIRS, Run, Settings
 
 REPO = quality.REPO
@@ -98,7 +98,8 @@ def result(name, role, seed, value, impl='kd_mmdet', peer_of=None, method=None):
 
 
 def test_summarize_rows_and_targets():
-    """Δ and gap from seed means; every target judged from the numbers given."""
+    """Δ paired by seed with its interval, gap from the paired seeds; every target judged
+    from the numbers given."""
     results = [result('gfl_teacher', 'teacher', 0, 40.0),
                result('gfl_student', 'baseline', 0, 20.0),
                result('gfl_student', 'baseline', 1, 22.0),
@@ -112,22 +113,39 @@ def test_summarize_rows_and_targets():
     by_name = {(r[0], r[2]): r for r in rows}
     cwd = by_name[('CWD', 'kd_mmdet')]
     assert cwd[3] == '33.0 ± 1.4 (2)'
-    assert cwd[4] == '+12.0'                                  # 33 - 21
+    assert cwd[4] == '+12.0 [+12.0, +12.0]'                   # 12 on both seeds
     assert cwd[5] == f'{100 * 12 / 19:.0f} %'                 # of the 40 - 21 gap
-    assert by_name[('CWD', 'mmrazor (peer)')][4] == '+12.5'
+    assert by_name[('CWD', 'mmrazor (peer)')][4].startswith('+12.5 [')
     assert by_name[('teacher', '—')][3] == '40.0 (1)'
     text = '\n'.join(verdicts)
-    assert 'CWD: +12.0 vs baseline — target ≥ +1.0 met' in text
-    assert 'FGD: +0.8 vs baseline — target ≥ +1.0 MISSED' in text
+    assert 'CWD: Δ +12.0 [+12.0, +12.0] over 2 seeds — target ≥ +1.0 (mean ≥ 1.0, ' \
+        'interval above 0) met' in text
+    fgd = stats.paired_delta({0: 21.5, 1: 22.0}, {0: 20.0, 1: 22.0})  # 1.5 and 0.0
+    assert f'FGD: Δ {fgd.text()} over 2 seeds' in text and fgd.text().startswith('+0.8 [')
+    assert 'FGD' in [v for v in verdicts if v.endswith('MISSED')][0]
     assert f'best gap closed: {100 * 12 / 19:.0f} % (CWD) — target ≥ 50 % met' in text
-    # 33.0 vs 33.5, sds 1.4 and 0.7: within one sd
-    assert 'ours vs mmrazor: 33.0 vs 33.5 (larger sd 1.4) — target ours ≥ peer within ' \
-        'one sd met' in text
-    far = [dict(r, value=r['value'] + 3) if r['name'] == 'cwd_fpn_mmrazor' else r
-           for r in results]
+    # ours - peer per seed: -1.0, 0.0; the interval reaches 0
+    peer = stats.paired_delta({0: 32.0, 1: 34.0}, {0: 33.0, 1: 34.0})
+    assert f'ours − mmrazor: {peer.text()} over 2 seeds — target ours ≥ peer ' \
+        '(interval reaches 0) met' in text
+    far = [dict(r, value=r['value'] + 3 + r['seed']) if r['name'] == 'cwd_fpn_mmrazor'
+           else r for r in results]                         # 4 above ours on both seeds
     text = '\n'.join(quality.summarize(far, PAIRS['gfl'])[1])
-    assert 'ours vs mmrazor: 33.0 vs 36.5 (larger sd 1.4) — target ours ≥ peer within ' \
-        'one sd MISSED' in text
+    assert 'ours − mmrazor: -4.0 [-4.0, -4.0] over 2 seeds — target ours ≥ peer ' \
+        '(interval reaches 0) MISSED' in text
+
+
+def test_a_method_is_paired_with_the_baseline_of_its_own_seeds_and_precision():
+    """fp32 baseline 20, amp baseline 18, a method at amp 25: Δ +7.0 (not +5.0 against
+    fp32's); a baseline seed that failed drops that seed from the method's Δ."""
+    results = [result('gfl_teacher', 'teacher', 0, 40.0),
+               result('gfl_student', 'baseline', 0, 20.0),
+               dict(result('gfl_student@amp', 'baseline', 0, 18.0), precision='amp'),
+               dict(result('gfl_student@amp', 'baseline', 1, None), precision='amp'),
+               dict(result('cwd_fpn@amp', 'method', 0, 25.0, method='CWD'), precision='amp'),
+               dict(result('cwd_fpn@amp', 'method', 1, 99.0, method='CWD'), precision='amp')]
+    table, _ = quality.summarize(results, PAIRS['gfl'])
+    assert [r for r in table if r[0] == 'CWD @amp'][0][4] == '+7.0'
 
 
 def test_summarize_without_teacher_gap_says_not_measured():
@@ -342,29 +360,31 @@ def test_precision_options_set_teacher_and_step_explicitly():
 
 
 def test_precision_rows_compare_each_seed_with_fp32():
-    """Δ is the mean of per-seed differences to the fp32 run; the verdict compares it with
-    the larger seed sd; a variant's Δ vs baseline uses the baseline of its precision."""
+    """Δ is paired by seed with the fp32 run, over the seeds both finished (fp32 10, 20,
+    30; amp seed 0 failed, 21, 31: +1.0 over 2 seeds); the verdict asks whether the
+    interval contains 0; a variant's Δ vs baseline uses the baseline of its precision."""
     results = [result('gfl_teacher', 'teacher', 0, 40.0),
                result('gfl_student', 'baseline', 0, 20.0),
                result('gfl_student', 'baseline', 1, 22.0),
-               result('cwd_fpn', 'method', 0, 30.0, method='CWD'),
-               result('cwd_fpn', 'method', 1, 32.0, method='CWD'),
+               result('cwd_fpn', 'method', 0, 10.0, method='CWD'),
+               result('cwd_fpn', 'method', 1, 20.0, method='CWD'),
+               result('cwd_fpn', 'method', 2, 30.0, method='CWD'),
                dict(result('gfl_student@amp', 'baseline', 0, 21.0), precision='amp'),
-               dict(result('gfl_student@amp', 'baseline', 1, 21.0), precision='amp'),
-               dict(result('cwd_fpn@amp', 'method', 0, 30.5, method='CWD'), precision='amp'),
-               dict(result('cwd_fpn@amp', 'method', 1, 35.5, method='CWD'), precision='amp')]
+               dict(result('gfl_student@amp', 'baseline', 1, 23.0), precision='amp'),
+               dict(result('cwd_fpn@amp', 'method', 0, None, method='CWD'), precision='amp'),
+               dict(result('cwd_fpn@amp', 'method', 1, 21.0, method='CWD'), precision='amp'),
+               dict(result('cwd_fpn@amp', 'method', 2, 31.0, method='CWD'), precision='amp')]
     rows, verdicts = quality.precision_rows(results)
     cwd = [r for r in rows if r[0] == 'cwd_fpn'][0]
-    assert cwd[1] == 'amp' and cwd[4] == '+2.00'              # (0.5 + 3.5) / 2
-    sd = statistics.stdev([30.5, 35.5])                        # larger than fp32's 1.41
-    assert cwd[5] == f'{sd:.2f}'
-    assert f'cwd_fpn @amp: +2.00 vs fp32, seed sd {sd:.2f} — equal within the seed ' \
-           'spread met' in verdicts
+    assert cwd[1] == 'amp' and cwd[4] == '+1.00 [+1.00, +1.00]' and cwd[5] == '2'
+    assert cwd[2] == '26.0 ± 7.1 (2)' and cwd[3] == '25.0 ± 7.1 (2)'  # seeds 1, 2 only
+    assert 'cwd_fpn @amp: +1.00 [+1.00, +1.00] vs fp32 over 2 seeds — equal (interval ' \
+           'contains 0) MISSED' in verdicts
     base = [r for r in rows if r[0] == 'gfl_student'][0]
-    assert base[4] == '+0.00'
+    assert base[4] == '+1.00 [+1.00, +1.00]'
     table, _ = quality.summarize(results, PAIRS['gfl'])
     amp_row = [r for r in table if r[0] == 'CWD @amp'][0]
-    assert amp_row[4] == '+12.0'                               # 33 - 21, the amp baseline
+    assert amp_row[4] == '-2.0'       # seed 1 only: 21 - 23 (no amp baseline of seed 2)
 
 
 def test_bf16_teacher_variant_shares_the_fp32_baseline():

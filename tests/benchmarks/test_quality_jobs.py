@@ -94,11 +94,11 @@ def _fake_bench(tmp_path, monkeypatch, jobs):
             spans[key] = (start, time.monotonic())
 
     def train(run, work_dir, teacher, seed, teacher_ckpt, data_root, extra=(),
-              backbone_ckpt=None):
-        key = 'teacher/' + run.name if teacher else f'{seed}/{run.name}'
+              backbone_ckpt=None, schedule=1, test=True):
+        key = 'teacher/' + run.name if teacher else f'{seed}/{osp.basename(work_dir)}'
         record(key)
         return dict(name=run.name, work_dir=work_dir, seed=seed, teacher=teacher_ckpt,
-                    backbone=backbone_ckpt)
+                    backbone=backbone_ckpt, schedule=schedule)
 
     def pretrain_backbone(role, data_root):
         record('pretrain/' + role)
@@ -135,7 +135,7 @@ def test_run_all_side_by_side_keeps_dependencies_and_the_plans_order(tmp_path, m
         for name in ('cwd_fpn', 'mgd'):
             after(f'{seed}/{name}', 'teacher/gfl_teacher')
         after(f'{seed}/dkd_roi', 'teacher/frcnn_teacher')
-        for base in ('gfl_student', 'frcnn_student'):
+        for base in ('gfl_student', 'frcnn_student', 'gfl_student_x2', 'frcnn_student_x2'):
             after(f'{seed}/{base}', 'pretrain/student')
     for teacher in ('gfl_teacher', 'frcnn_teacher'):
         after('teacher/' + teacher, 'pretrain/teacher')

@@ -254,7 +254,7 @@ RECIPES = {
     # ---- CrossKD (jbwang1997/CrossKD configs/crosskd, configs/crosskd+pkd) -----------------
     'configs/crosskd/crosskd_gfl_r101-r50_1x_coco.py': row(
         'CrossKD', CROSSKD, GFL_R101_MS2X, 12, 0.01, recorders=NO_RECORDERS, losses={},
-        mappings={}, model_args=crosskd(3.0, 2.0)),
+        mappings={}, model_args=crosskd(4.0, None)),
     'configs/crosskd/crosskd_retinanet_r101-r50_2x_coco.py': row(
         'CrossKD', CROSSKD, RETINA_R101_2X, 24, 0.01, recorders=NO_RECORDERS, losses={},
         mappings={}, model_args=crosskd(None, 1.0)),

@@ -26,13 +26,38 @@ the teacher's top class probability (the paper's region weight for regression),
 zeroes :math:`S_r`), :math:`N_{pos}` the student's number of positives (the normaliser of
 its own classification loss), :math:`P` GFL's per-edge box distributions, and boxes
 decoded from the teacher's anchors; :math:`Z = \sum_r S_r` for GFL and :math:`N_{pos}` for
-RetinaNet (as in the official code). Defaults are GFL's: QFL β = 1 weight 1, KL T = 1
-(summed over the bins) weight 3, GIoU weight 2, index 3; RetinaNet: QFL weight 1, GIoU
-weight 1, no KL.
+RetinaNet (as in the official code). Defaults are GFL's as on the official master
+(``configs/crosskd/crosskd_r50_gflv1_r101-2x-ms_fpn_1x_coco.py`` at 87e156a4, the config
+its README links for 43.7): QFL β = 1 weight 1, KL T = 1 (summed over the bins) weight
+4, no GIoU term, index 3. The "KL 3 + GIoU 2" GFL weights are commit 9f695b4e ("Update
+GFL", 2023-05-26), which exists only on unmerged branches (``GFL_BRANCH_9F695B4E``).
+RetinaNet: QFL weight 1, GIoU weight 1, no KL.
 
 The official code also gives the student's feature, per channel and per level, the
 mean and standard deviation of the teacher's feature at the same index before the
 teacher's layers (``align_statistics``, on by default) and re-applies the activation.
+
+Which feature that is. The official forward (``CrossKDGFL.forward_crosskd_single`` and
+``reuse_teacher_head``, jbwang1997/CrossKD master 87e156a4 and the 9f695b4e branch alike)
+is written to keep each head conv's output *before* its activation::
+
+    cls_feat = cls_conv(cls_feat, activate=False)
+    if i + 1 == self.reused_teacher_head_idx:
+        cls_feat_hold = cls_feat
+    cls_feat = cls_conv.activate(cls_feat)
+
+but mmcv's ``ConvModule`` builds its ReLU with ``inplace=True``, so ``activate``
+overwrites the very tensor kept in ``cls_feat_hold``: as the code runs, student and
+teacher features are taken *after* the ReLU, aligned, and passed through ``F.relu`` once
+more. That is what produced the published numbers, and it is the default here
+(``pre_activation=False``; the forward hook on the conv module sees its output, after
+the activation). ``pre_activation=True`` computes what the code is written to do: both
+features before the activation, then the alignment, then the activation — there the
+alignment removes any per-channel shift of the student's feature exactly (a student
+equal to the teacher up to a constant per channel in its norm bias gives the teacher's
+predictions), which it does not after the ReLU. ``tests/models/algorithms/
+test_crosskd.py`` runs a transcription of the official forward on mmcv's own modules to
+pin both.
 Where student and teacher heads differ in width, a connector (e.g. a 1x1 conv) maps the
 student's channels to the teacher's first; the authors report that this works as well
 (jbwang1997/CrossKD#8). Student and teacher must share the head type, anchors (strides,
@@ -72,10 +97,17 @@ from kd_mmdet.registry import MODELS
 SUPPORTED_HEADS = (GFLHead, RetinaHead)
 BRANCHES = ('cls', 'reg')
 
-#: Official GFL settings (jbwang1997/CrossKD, crosskd_r50_gflv1_r101-2x-ms_fpn_1x_coco).
+#: Official GFL settings (jbwang1997/CrossKD master 87e156a4,
+#: configs/crosskd/crosskd_r50_gflv1_r101-2x-ms_fpn_1x_coco.py): no box term.
 GFL_LOSS_CLS_KD = dict(type='kd_mmdet.KDQualityFocalLoss', beta=1.0, loss_weight=1.0)
-GFL_LOSS_REG_KD = dict(type='kd_mmdet.DistributionKLLoss', temperature=1.0, loss_weight=3.0)
-GFL_LOSS_BBOX_KD = dict(type='mmdet.GIoULoss', loss_weight=2.0)
+GFL_LOSS_REG_KD = dict(type='kd_mmdet.DistributionKLLoss', temperature=1.0, loss_weight=4.0)
+GFL_LOSS_BBOX_KD = None
+#: The same file at commit 9f695b4e ("Update GFL", 2023-05-26, unmerged branches only):
+#: KL weight 3 and a GIoU term of weight 2 on the decoded boxes.
+GFL_BRANCH_9F695B4E = dict(
+    loss_cls_kd=GFL_LOSS_CLS_KD,
+    loss_reg_kd=dict(GFL_LOSS_REG_KD, loss_weight=3.0),
+    loss_bbox_kd=dict(type='mmdet.GIoULoss', loss_weight=2.0))
 
 
 def run_convs(convs: Sequence[nn.Module], feat: Tensor, start: int = 0,
@@ -154,9 +186,10 @@ class CrossKDDistill(SingleTeacherDistill):
         loss_cls_kd: classification distance (default ``kd_mmdet.KDQualityFocalLoss``,
             β 1, weight 1); None switches the term off.
         loss_reg_kd: GFL only: distance between the per-edge distributions (default
-            ``kd_mmdet.DistributionKLLoss``, T 1, weight 3); must be None for RetinaNet.
-        loss_bbox_kd: distance between the decoded boxes (default ``mmdet.GIoULoss``,
-            weight 2; RetinaNet's official weight is 1); None switches it off.
+            ``kd_mmdet.DistributionKLLoss``, T 1, weight 4); must be None for RetinaNet.
+        loss_bbox_kd: distance between the decoded boxes, e.g. ``mmdet.GIoULoss``
+            (RetinaNet's official weight 1; GFL's 9f695b4e branch 2); default None, as
+            master's GFL config.
         connector: config of a module (mmrazor registry, e.g. ``ConvModuleConnector``
             with a 1x1 kernel) mapping the student's head width to the teacher's; one is
             built per branch (cls, reg) and shared by the levels, as the head's convs
@@ -164,6 +197,10 @@ class CrossKDDistill(SingleTeacherDistill):
         align_statistics: give the student's feature the teacher's per-channel mean and
             standard deviation at that index (official code; see
             :func:`match_statistics`).
+        pre_activation: take both features at the index before the activation of the
+            conv that produces them (the official code as written) instead of after it
+            (the official code as it runs, mmcv's ReLU being in place; the default). See
+            the module docstring.
         **kwargs: everything ``kd_mmdet.SingleTeacherDistill`` takes (``distiller``
             for further losses such as PKD on the FPN).
     """
@@ -174,7 +211,7 @@ class CrossKDDistill(SingleTeacherDistill):
                  loss_reg_kd: Optional[dict] = GFL_LOSS_REG_KD,
                  loss_bbox_kd: Optional[dict] = GFL_LOSS_BBOX_KD,
                  connector: Optional[dict] = None, align_statistics: bool = True,
-                 **kwargs) -> None:
+                 pre_activation: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         name = type(self).__name__
         if self.teacher_trainable:
@@ -219,6 +256,19 @@ class CrossKDDistill(SingleTeacherDistill):
         self.crosskd_connectors = None if connector is None else nn.ModuleDict(
             {b: RAZOR_MODELS.build(copy.deepcopy(connector)) for b in BRANCHES})
         self.align_statistics = bool(align_statistics)
+        # Before the activation only where a conv produces the feature (index > 0).
+        self.pre_activation = bool(pre_activation)
+        if self.pre_activation:
+            for role, head, idx in (('student', head_S, self.student_idx),
+                                    ('teacher', head_T, self.teacher_idx)):
+                for branch in BRANCHES:
+                    conv = getattr(head, f'{branch}_convs')[idx - 1] if idx > 0 else None
+                    if conv is not None and tuple(getattr(conv, 'order', ())) != \
+                            ('conv', 'norm', 'act'):
+                        raise ValueError(
+                            f'{name}: pre_activation=True needs the {role}\'s {branch} '
+                            f'conv {idx - 1} to be an mmcv ConvModule with order (conv, '
+                            f'norm, act), got {getattr(conv, "order", type(conv).__name__)}')
         # The activation the teacher's conv before the index applies (ReLU), out of
         # place: without connector and alignment the student's own activation output
         # passes it, and its next conv keeps that tensor for the backward.
@@ -248,6 +298,10 @@ class CrossKDDistill(SingleTeacherDistill):
             convs = getattr(head_S, f'{branch}_convs')
             if self.student_idx == 0:
                 convs[0].register_forward_pre_hook(partial(self._keep_input, branch))
+            elif self.pre_activation:
+                conv = convs[self.student_idx - 1]
+                last = conv.norm if conv.with_norm else conv.conv
+                last.register_forward_hook(partial(self._keep_before_activation, branch))
             else:
                 convs[self.student_idx - 1].register_forward_hook(
                     partial(self._keep_output, branch))
@@ -290,6 +344,15 @@ class CrossKDDistill(SingleTeacherDistill):
         if self._keep:
             self._mid_S[branch].append(output)
 
+    def _keep_before_activation(self, branch: str, module: nn.Module, args: Tuple,
+                                output: Tensor) -> Optional[Tensor]:
+        """Keep the last layer's output before the ConvModule's activation; the module
+        goes on with a copy, which its in-place ReLU may overwrite."""
+        if not self._keep:
+            return None
+        self._mid_S[branch].append(output)
+        return output.clone()
+
     # ---- the step ---------------------------------------------------------------------
     def teacher_head_forward(self, feats: Sequence[Tensor]
                              ) -> Tuple[Dict[str, List[Tensor]], List[Tensor], List[Tensor]]:
@@ -297,17 +360,26 @@ class CrossKDDistill(SingleTeacherDistill):
 
         Returns:
             ``(mid, cls_scores, bbox_preds)``: ``mid[branch][level]`` the tower's output
-            after ``reused_teacher_head_idx`` convs; the head's predictions per level.
+            after ``reused_teacher_head_idx`` convs (before that conv's activation with
+            ``pre_activation``); the head's predictions per level.
         """
         head = self.teacher.bbox_head
+        idx = self.teacher_idx
         mid: Dict[str, List[Tensor]] = {b: [] for b in BRANCHES}
         cls_scores, bbox_preds = [], []
         for level, x in enumerate(feats):
+            out = {}
             for branch in BRANCHES:
-                mid[branch].append(run_convs(getattr(head, f'{branch}_convs'), x, 0,
-                                             self.teacher_idx))
-            cls, reg = cross_head_forward(head, mid['cls'][-1], mid['reg'][-1], level,
-                                          self.teacher_idx)
+                convs = getattr(head, f'{branch}_convs')
+                if self.pre_activation and idx > 0:
+                    feat = convs[idx - 1](run_convs(convs, x, 0, idx - 1), activate=False)
+                    mid[branch].append(feat)
+                    act = self._activations[branch]
+                    out[branch] = feat if act is None else act(feat)
+                else:
+                    mid[branch].append(run_convs(convs, x, 0, idx))
+                    out[branch] = mid[branch][-1]
+            cls, reg = cross_head_forward(head, out['cls'], out['reg'], level, idx)
             cls_scores.append(cls.float())
             bbox_preds.append(reg.float())
         return mid, cls_scores, bbox_preds

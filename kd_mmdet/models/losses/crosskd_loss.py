@@ -122,8 +122,9 @@ class DistributionKLLoss(nn.Module):
 
     For GFL's box-edge distributions (rows = 4 × locations, ``reg_max + 1`` bins). The
     sum over bins is what CrossKD's official configs use (``class_reduction='sum'``,
-    T = 1, weight 3, or 4 with PKD); :class:`kd_mmdet.LDLoss` averages over the bins
-    instead, as LD's configs assume, so the two differ by the factor ``reg_max + 1``.
+    T = 1, weight 4 on master, 3 on the 9f695b4e branch); :class:`kd_mmdet.LDLoss`
+    averages over the bins instead, as LD's configs assume, so the two differ by the
+    factor ``reg_max + 1``.
 
     Args:
         temperature: :math:`\tau` > 0 (CrossKD: 1).

@@ -17,6 +17,8 @@ from .toy import build_algorithm, det_batch
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 GFL = Config.fromfile(osp.join(REPO, 'configs/crosskd/crosskd_gfl_digits.py'))
 RETINA = Config.fromfile(osp.join(REPO, 'configs/crosskd/crosskd_retinanet_digits.py'))
+# GFL's box term as the official 9f695b4e branch has it (master's GFL config has none).
+GFL_GIOU = dict(type='mmdet.GIoULoss', loss_weight=2.0)
 
 
 def build(cfg=GFL, **overrides):
@@ -48,7 +50,9 @@ def run_step(model):
 
 @pytest.fixture(scope='module', params=['gfl', 'retinanet'])
 def step(request):
-    return run_step(build(GFL if request.param == 'gfl' else RETINA))
+    if request.param == 'gfl':
+        return run_step(build(GFL, loss_bbox_kd=GFL_GIOU))
+    return run_step(build(RETINA))
 
 
 def aligned_by_hand(feat, ref):
@@ -118,7 +122,7 @@ def test_gfl_terms_match_the_formulas():
     """The three GFL terms, recomputed row by row from the compared predictions: QFL
     (beta 1) over the student's positives, KL summed over bins and GIoU, both weighted
     by the teacher's top class probability and divided by its sum."""
-    out = run_step(build(GFL))
+    out = run_step(build(GFL, loss_bbox_kd=GFL_GIOU))
     model, losses = out['model'], out['losses']
     head = model.teacher.bbox_head
     with torch.no_grad():
@@ -170,7 +174,8 @@ def test_gfl_terms_match_the_formulas():
         cx, cy = centers[r]
         boxes = [(cx - d[0], cy - d[1], cx + d[2], cy + d[3]) for d in dists]
         giou_sum += w * (1 - giou_by_hand(*boxes))
-    weight = {k: GFL.model[k].loss_weight for k in ('loss_cls_kd', 'loss_reg_kd', 'loss_bbox_kd')}
+    weight = {k: GFL.model[k].loss_weight for k in ('loss_cls_kd', 'loss_reg_kd')}
+    weight['loss_bbox_kd'] = GFL_GIOU['loss_weight']
     assert losses['distill.loss_crosskd_cls'].item() == pytest.approx(
         weight['loss_cls_kd'] * cls_sum / num_pos, rel=1e-4)
     assert losses['distill.loss_crosskd_reg'].item() == pytest.approx(
@@ -310,7 +315,7 @@ def test_bad_indices_and_head_pairs_are_rejected():
 def test_loss_weights_are_config_arguments():
     """A term's weight comes from its loss config: doubling it doubles the term; None
     removes it."""
-    a = run_step(build(GFL))['losses']
+    a = run_step(build(GFL, loss_bbox_kd=GFL_GIOU))['losses']
     reg = GFL.model.loss_reg_kd.to_dict()
     b = run_step(build(GFL, loss_reg_kd=dict(reg, loss_weight=2 * reg['loss_weight']),
                        loss_bbox_kd=None))['losses']
@@ -319,3 +324,143 @@ def test_loss_weights_are_config_arguments():
     assert 'distill.loss_crosskd_bbox' not in b
     assert math.isclose(a['distill.loss_crosskd_cls'].item(),
                         b['distill.loss_crosskd_cls'].item(), rel_tol=1e-6)
+
+
+# ---- the official forward, run on mmcv's own modules -----------------------------------
+# A transcription of jbwang1997/CrossKD master 87e156a4 (mmdet/models/detectors/
+# crosskd_gfl.py: forward_crosskd_single, reuse_teacher_head, align_scale), line for
+# line, called with the heads' real mmcv ConvModules: whatever those modules do in place
+# happens here as it does in the official run.
+def official_forward_crosskd_single(head, x, reused_teacher_head_idx):
+    cls_feat, reg_feat = x, x
+    cls_feat_hold, reg_feat_hold = x, x
+    for i, cls_conv in enumerate(head.cls_convs):
+        cls_feat = cls_conv(cls_feat, activate=False)
+        if i + 1 == reused_teacher_head_idx:
+            cls_feat_hold = cls_feat
+        cls_feat = cls_conv.activate(cls_feat)
+    for i, reg_conv in enumerate(head.reg_convs):
+        reg_feat = reg_conv(reg_feat, activate=False)
+        if i + 1 == reused_teacher_head_idx:
+            reg_feat_hold = reg_feat
+        reg_feat = reg_conv.activate(reg_feat)
+    return cls_feat_hold, reg_feat_hold
+
+
+def official_align_scale(stu_feat, tea_feat):
+    N, C, H, W = stu_feat.size()
+    stu_feat = stu_feat.permute(1, 0, 2, 3).reshape(C, -1)
+    stu_mean = stu_feat.mean(dim=-1, keepdim=True)
+    stu_std = stu_feat.std(dim=-1, keepdim=True)
+    stu_feat = (stu_feat - stu_mean) / (stu_std + 1e-6)
+    tea_feat = tea_feat.permute(1, 0, 2, 3).reshape(C, -1)
+    tea_mean = tea_feat.mean(dim=-1, keepdim=True)
+    tea_std = tea_feat.std(dim=-1, keepdim=True)
+    stu_feat = stu_feat * tea_std + tea_mean
+    return stu_feat.reshape(C, N, H, W).permute(1, 0, 2, 3)
+
+
+def official_reuse_teacher_head(head_T, tea_cls_feat, tea_reg_feat, stu_cls_feat,
+                                stu_reg_feat, scale, reused_teacher_head_idx):
+    reused_cls_feat = official_align_scale(stu_cls_feat, tea_cls_feat)
+    reused_reg_feat = official_align_scale(stu_reg_feat, tea_reg_feat)
+    if reused_teacher_head_idx != 0:
+        reused_cls_feat = F.relu(reused_cls_feat)
+        reused_reg_feat = F.relu(reused_reg_feat)
+    for i in range(reused_teacher_head_idx, head_T.stacked_convs):
+        reused_cls_feat = head_T.cls_convs[i](reused_cls_feat)
+        reused_reg_feat = head_T.reg_convs[i](reused_reg_feat)
+    return head_T.gfl_cls(reused_cls_feat), scale(head_T.gfl_reg(reused_reg_feat)).float()
+
+
+def same_width_pair(copy_of_teacher=False, **overrides):
+    """The toy GFL pair with a student head as wide and deep as the teacher's (the
+    official pairs' shape: no connector, one index for both; with ``copy_of_teacher``
+    the whole student is the teacher's architecture), every GroupNorm of both heads with
+    a bias of mean 0.5 (a trained head's norms are far from zero-mean)."""
+    student = copy.deepcopy(GFL.model.architecture.to_dict())
+    teacher = GFL.model.teacher.to_dict()
+    student['neck']['out_channels'] = teacher['neck']['out_channels']
+    student['bbox_head'] = copy.deepcopy(teacher['bbox_head'])
+    if copy_of_teacher:  # BN on running statistics, as the frozen teacher's
+        student = dict(copy.deepcopy(teacher), backbone=dict(teacher['backbone'],
+                                                             norm_eval=True))
+    model = build(GFL, architecture=student, student_head_idx=None, connector=None,
+                  **overrides)
+    g = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for head in (model.student.bbox_head, model.teacher.bbox_head):
+            for conv in list(head.cls_convs) + list(head.reg_convs):
+                conv.norm.bias.copy_(0.5 + 0.5 * torch.randn(conv.norm.bias.shape, generator=g))
+    return model
+
+
+@pytest.mark.parametrize('pre_activation', [False, True])
+def test_cross_head_predictions_equal_the_official_forward(pre_activation):
+    """Our cross-head predictions equal the transcribed official forward run on the same
+    mmcv modules, level by level; with pre_activation=True they equal the same forward
+    with the kept tensors cloned before mmcv's in-place ReLU can overwrite them (the
+    code as written)."""
+    model = same_width_pair(pre_activation=pre_activation)
+    out = run_step(model)
+    head_S, head_T = model.student.bbox_head, model.teacher.bbox_head
+    with torch.no_grad():
+        feats_S = model.student.extract_feat(out['data']['inputs'])
+        feats_T = model.teacher.extract_feat(out['data']['inputs'])
+        for level, (x_S, x_T) in enumerate(zip(feats_S, feats_T)):
+            holds = []
+            for head, x in ((head_T, x_T), (head_S, x_S)):
+                if pre_activation:  # keep a copy: the in-place ReLU cannot reach it
+                    for conv in list(head.cls_convs) + list(head.reg_convs):
+                        conv.activate.inplace = False
+                try:
+                    holds += official_forward_crosskd_single(head, x, 3)
+                finally:
+                    for conv in list(head.cls_convs) + list(head.reg_convs):
+                        conv.activate.inplace = True
+            cls, reg = official_reuse_teacher_head(head_T, *holds, head_T.scales[level], 3)
+            assert torch.allclose(out['cross'][0][level], cls, rtol=1e-4, atol=1e-5), level
+            assert torch.allclose(out['cross'][1][level], reg, rtol=1e-4, atol=1e-5), level
+
+
+def test_the_official_forward_keeps_the_feature_after_the_activation():
+    """mmcv's ConvModule ReLU is in place: the tensor the official forward keeps before
+    calling ``activate`` holds the activation's output afterwards (why the default,
+    pre_activation=False, aligns post-activation features)."""
+    model = same_width_pair()
+    head = model.teacher.bbox_head
+    assert head.cls_convs[2].activate.inplace
+    x = model.teacher.extract_feat(batch(model)['inputs'])[0]
+    with torch.no_grad():
+        hold, _ = official_forward_crosskd_single(head, x, 3)
+        before = x
+        for conv in head.cls_convs[:2]:
+            before = conv(before)
+        pre = head.cls_convs[2](before, activate=False)
+    assert (pre < 0).float().mean() > 0.1  # the ReLU has work to do
+    assert torch.equal(hold, F.relu(pre))
+
+
+def test_a_per_channel_shift_before_the_activation_is_aligned_away():
+    """A student equal to the teacher but for a constant per channel added to the norm
+    bias of its conv before the index: with pre_activation=True its cross-head
+    predictions are the teacher's (the alignment removes the shift), so the KL term is
+    ~0; after the activation (the default) the shift survives the ReLU and they differ."""
+    terms = {}
+    for pre_activation in (True, False):
+        model = same_width_pair(copy_of_teacher=True, pre_activation=pre_activation)
+        model.student.load_state_dict(model.teacher.state_dict())
+        g = torch.Generator().manual_seed(5)
+        with torch.no_grad():
+            for convs in (model.student.bbox_head.cls_convs, model.student.bbox_head.reg_convs):
+                bias = convs[2].norm.bias
+                bias.add_(torch.randn(bias.shape, generator=g))
+        out = run_step(model)
+        with torch.no_grad():
+            _, cls_T, reg_T = model.teacher_head_forward(
+                model.teacher.extract_feat(out['data']['inputs']))
+        diff = max((a - b).abs().max().item() for a, b in
+                   zip(out['cross'][0] + out['cross'][1], cls_T + reg_T))
+        terms[pre_activation] = diff, out['losses']['distill.loss_crosskd_reg'].item()
+    assert terms[True][0] < 1e-3 and terms[True][1] < 1e-6
+    assert terms[False][0] > 0.1 and terms[False][1] > 1e-3

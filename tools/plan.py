@@ -1,13 +1,25 @@
 """The detection reproduction plan (configs/plan/detection_plan.yaml): its runs, their
 state and the filled plan table.
 
-    python tools/plan.py --print [--launcher dist|slurm|mim] [--gpus 8]  # training commands
+    python tools/plan.py --print [--launcher dist|slurm|mim] [--gpus 8] [--gpus-per-node 8]
+                         [--auto-scale-lr | --keep-lr]        # training commands
     python tools/plan.py --status                     # which rows have finished runs
     python tools/plan.py --table [--csv table.csv]    # the filled table (markdown, CSV)
     python tools/plan.py --toy [--epochs 3 --teacher-epochs 6]   # the toy twin, end to end
 
 COCO runs go to ``work_dirs/plan/<config name>``; their teachers are model-zoo
-checkpoints. ``--toy`` switches every action to the plan's twin on the digits set (work
+checkpoints. The recipe every COCO run follows is 8 GPUs x 2 images, batch 16 (the
+config's ``auto_scale_lr.base_batch_size``, else 16). ``--print`` with a ``--gpus`` that
+gives another total batch refuses, unless told what to do with the learning rate:
+``--auto-scale-lr`` appends ``--auto-scale-lr`` to every command (tools/train.py then
+scales the lr linearly, mmengine's ``auto_scale_lr``), ``--keep-lr`` keeps the batch-16
+lr and prints a warning. With ``--launcher dist`` and more GPUs than a node has
+(``--gpus-per-node``), each command is the multi-node form of tools/dist_train.sh
+(``NNODES NODE_RANK MASTER_ADDR PORT``), to be run on every node with its own rank; a
+``--gpus`` that is not a whole number of nodes is refused (``--launcher slurm`` spreads
+any number of tasks over the nodes).
+
+``--toy`` switches every action to the plan's twin on the digits set (work
 dirs under ``work_dirs/plan_toy/``): on its own it generates the data
 (tools/make_digits.py), trains the two toy teachers and the two students alone, then the
 six methods against those teachers, one ``tools/train.py`` process per run, and prints
@@ -20,6 +32,7 @@ validation loop logs for its teacher; time is the run's measured wall time. Valu
 read by tools/repro_table.py.
 """
 import argparse
+import functools
 import importlib.util
 import os
 import os.path as osp
@@ -29,7 +42,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -39,6 +52,9 @@ PLAN_COLUMNS = ['method', 'teacher', 'teacher mAP', 'student', 'student mAP', 'e
                 'time']
 DELTA = 'Δ vs baseline'
 LAUNCHERS = ('dist', 'slurm', 'mim')
+# The plan's COCO recipe: 8 GPUs x 2 images; its base batch when a config names none.
+RECIPE_GPUS = 8
+RECIPE_BATCH = 16
 
 
 def load_repro_table():
@@ -114,22 +130,127 @@ def display_name(plan: dict, name: str, toy: bool) -> str:
 
 
 # ---- commands ------------------------------------------------------------------------
-def train_command(run: Run, work_dir: str, launcher: str, gpus: int,
-                  partition: str = 'PARTITION') -> str:
-    """The shell command that trains ``run`` on ``gpus`` GPUs with ``launcher``."""
+def num_nodes(launcher: str, gpus: int, gpus_per_node: int = 8) -> int:
+    """Nodes a run on ``gpus`` GPUs takes with ``launcher``, each a full one.
+
+    tools/dist_train.sh (torchrun) starts the same number of processes on every node,
+    so ``gpus`` must be a whole number of nodes; mim's pytorch launcher runs on one node
+    only. Slurm places the tasks itself and is not checked.
+
+    Raises:
+        ValueError: the launcher cannot spread ``gpus`` over nodes of ``gpus_per_node``.
+    """
     if gpus < 1:
         raise ValueError(f'tools/plan.py: --gpus must be >= 1, got {gpus}')
+    if gpus_per_node < 1:
+        raise ValueError(f'tools/plan.py: --gpus-per-node must be >= 1, got {gpus_per_node}')
+    nodes = -(-gpus // gpus_per_node)
+    if launcher == 'dist' and gpus % gpus_per_node and nodes > 1:
+        raise ValueError(
+            f'tools/plan.py: --gpus {gpus} is not a multiple of --gpus-per-node '
+            f'{gpus_per_node}: tools/dist_train.sh starts as many processes on every node; '
+            f'use --launcher slurm, which spreads {gpus} tasks over nodes of {gpus_per_node}')
+    if launcher == 'mim' and nodes > 1:
+        raise ValueError(
+            f'tools/plan.py: --gpus {gpus} needs {nodes} nodes of {gpus_per_node} GPUs and '
+            "mim train's pytorch launcher runs on one node; use --launcher dist or slurm")
+    return nodes
+
+
+def train_command(run: Run, work_dir: str, launcher: str, gpus: int,
+                  partition: str = 'PARTITION', gpus_per_node: int = 8,
+                  extra: Sequence[str] = ()) -> str:
+    """The shell command that trains ``run`` on ``gpus`` GPUs with ``launcher``.
+
+    Args:
+        run: the run to train.
+        work_dir: its work dir.
+        launcher: one of ``LAUNCHERS``.
+        gpus: GPUs in total, over all nodes.
+        partition: the Slurm partition (``slurm``).
+        gpus_per_node: GPUs of one node; ``dist`` beyond it gives the multi-node form,
+            one command per node (``NODE_RANK`` and ``MASTER_ADDR`` left to fill in).
+        extra: further tools/train.py options, e.g. ``['--auto-scale-lr']``.
+    """
+    nodes = num_nodes(launcher, gpus, gpus_per_node)
     config, work = shlex.quote(run.config), shlex.quote(work_dir)
+    tail = ''.join(f' {shlex.quote(a)}' for a in extra)
     if launcher == 'dist':
-        return f'bash tools/dist_train.sh {config} {gpus} --work-dir {work}'
+        if nodes == 1:
+            return f'bash tools/dist_train.sh {config} {gpus} --work-dir {work}{tail}'
+        # Placeholders in <>: pasted unfilled, bash fails on them instead of training.
+        return (f'NNODES={nodes} NODE_RANK=<0..{nodes - 1}> MASTER_ADDR=<address-of-node-0> '
+                f'PORT=29500 bash tools/dist_train.sh {config} {gpus_per_node} '
+                f'--work-dir {work}{tail}')
     if launcher == 'slurm':  # mmdet's convention: PARTITION JOB_NAME CONFIG WORK_DIR
-        return (f'GPUS={gpus} GPUS_PER_NODE={min(gpus, 8)} bash tools/slurm_train.sh '
-                f'{shlex.quote(partition)} {run.name} {config} {work}')
+        return (f'GPUS={gpus} GPUS_PER_NODE={min(gpus, gpus_per_node)} '
+                f'bash tools/slurm_train.sh {shlex.quote(partition)} {run.name} {config} '
+                f'{work}{tail}')
     if launcher == 'mim':
         mode = 'pytorch' if gpus > 1 else 'none'
         return (f'mim train kd_mmdet {config} --launcher {mode} --gpus {gpus} '
-                f'--work-dir {work}')
+                f'--work-dir {work}{tail}')
     raise ValueError(f'tools/plan.py: --launcher must be one of {LAUNCHERS}, got {launcher!r}')
+
+
+@functools.lru_cache(maxsize=None)
+def config_batch(config: str) -> Tuple[int, Optional[int]]:
+    """``train_dataloader.batch_size`` (per GPU) and ``auto_scale_lr.base_batch_size``
+    (None when absent) of a repository-relative config; cached, as loading one takes
+    seconds."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, config))
+    return cfg.train_dataloader.batch_size, (cfg.get('auto_scale_lr') or {}).get(
+        'base_batch_size')
+
+
+def batch_mismatches(runs: Sequence[Run], gpus: int) -> List[str]:
+    """One sentence per (per-GPU batch, recipe batch) the runs train at another total
+    batch than their recipe's on ``gpus`` GPUs, naming both batches and the configs;
+    empty when every run keeps its recipe's batch."""
+    groups: Dict[Tuple[int, int, bool], List[str]] = {}
+    for run in runs:
+        per_gpu, base = config_batch(run.config)
+        recipe = RECIPE_BATCH if base is None else base
+        if gpus * per_gpu != recipe:
+            groups.setdefault((per_gpu, recipe, base is not None), []).append(run.config)
+    lines = []
+    for (per_gpu, recipe, named), configs in groups.items():
+        source = ('auto_scale_lr.base_batch_size of ' if named else
+                  f"the plan's {RECIPE_GPUS} GPUs x {RECIPE_BATCH // RECIPE_GPUS} images; "
+                  'no auto_scale_lr.base_batch_size in ')
+        named_configs = configs[0] + (f' and {len(configs) - 1} more configs of the plan'
+                                      if len(configs) > 1 else '')
+        lines.append(f'{gpus} GPUs x {per_gpu} images = batch {gpus * per_gpu}, the '
+                     f"recipe's is {recipe} ({source}{named_configs})")
+    return lines
+
+
+def lr_extra(runs: Sequence[Run], gpus: int, lr: Optional[str]) -> Tuple[List[str], List[str]]:
+    """tools/train.py options for every command and ``# WARNING`` lines, given the total
+    batch of ``runs`` on ``gpus`` GPUs and what to do with the lr (``lr``: None,
+    ``'auto-scale'`` or ``'keep'``).
+
+    Raises:
+        ValueError: the batch differs from the recipe's and ``lr`` is None, or
+            ``'auto-scale'`` on a config without ``auto_scale_lr.base_batch_size``
+            (tools/train.py would refuse it).
+    """
+    if lr == 'auto-scale':
+        missing = [r.config for r in runs if config_batch(r.config)[1] is None]
+        if missing:
+            raise ValueError('tools/plan.py: --auto-scale-lr needs auto_scale_lr.'
+                             f'base_batch_size, which {", ".join(missing)} lack(s)')
+        return ['--auto-scale-lr'], []
+    mismatches = batch_mismatches(runs, gpus)
+    if not mismatches:
+        return [], []
+    if lr == 'keep':
+        return [], [f'# WARNING: {m}; --keep-lr: the learning rate stays the batch-'
+                    f'{RECIPE_BATCH} one' for m in mismatches]
+    raise ValueError(f'tools/plan.py: {"; ".join(mismatches)}; pass --auto-scale-lr to '
+                     "scale the learning rate linearly (mmengine's auto_scale_lr), or "
+                     f'--keep-lr to keep the batch-{RECIPE_BATCH} learning rate')
 
 
 @dataclass
@@ -300,6 +421,40 @@ def _call(cmd: List[str], log: str, env: Dict[str, str]) -> None:
 
 
 # ---- command line --------------------------------------------------------------------
+def print_lines(plan: dict, runs: Sequence[Run], root: str, args: argparse.Namespace,
+                settings: ToySettings) -> List[str]:
+    """``--print``'s output: ``# WARNING`` lines (``--keep-lr``), then a comment and a
+    command per run.
+
+    Raises:
+        ValueError: the COCO runs' total batch is not the recipe's and neither
+            ``--auto-scale-lr`` nor ``--keep-lr`` was given, or the launcher cannot run
+            on ``--gpus`` (see ``num_nodes``).
+    """
+    lines, extra, nodes = [], [], 1
+    if not args.toy:
+        nodes = num_nodes(args.launcher, args.gpus, args.gpus_per_node)
+        extra, lines = lr_extra(runs, args.gpus, args.lr)
+    where = (f'; run on each of the {nodes} nodes, NODE_RANK 0 to {nodes - 1}'
+             if args.launcher == 'dist' and nodes > 1 else '')
+    for run in runs:
+        if args.toy:
+            cmd = shlex.join(['python', *toy_command(
+                run, root, settings, toy_teacher_ckpt(plan, run, root, settings))[1:]])
+        else:
+            cmd = train_command(run, osp.join(root, run.name), args.launcher, args.gpus,
+                                args.partition, args.gpus_per_node, extra)
+        student = display_name(plan, run.student, args.toy)
+        if run.role == 'row':
+            teacher = display_name(plan, run.teacher, args.toy)
+            lines.append(f'# {run.method}: {teacher} -> {student}{where}')
+        else:
+            alone = ' alone' if run.role == 'baseline' else ''
+            lines.append(f'# {run.role}: {student}{alone}{where}')
+        lines.append(cmd)
+    return lines
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     action = parser.add_mutually_exclusive_group()
@@ -313,7 +468,17 @@ def main(argv: Optional[List[str]] = None) -> int:
                         'work_dirs/plan, with --toy work_dirs/plan_toy)')
     parser.add_argument('--launcher', choices=LAUNCHERS, default='dist',
                         help='--print: tools/dist_train.sh, tools/slurm_train.sh or mim train')
-    parser.add_argument('--gpus', type=int, default=8, help='--print: GPUs per run')
+    parser.add_argument('--gpus', type=int, default=RECIPE_GPUS,
+                        help='--print: GPUs per run, over all nodes')
+    parser.add_argument('--gpus-per-node', type=int, default=8,
+                        help='--print: GPUs of one node (dist beyond it: one command per node)')
+    lr = parser.add_mutually_exclusive_group()
+    lr.add_argument('--auto-scale-lr', action='store_const', dest='lr', const='auto-scale',
+                    help=f'--print (COCO), total batch not {RECIPE_BATCH}: scale the lr '
+                    'linearly (tools/train.py --auto-scale-lr)')
+    lr.add_argument('--keep-lr', action='store_const', dest='lr', const='keep',
+                    help=f'--print (COCO), total batch not {RECIPE_BATCH}: keep the batch-'
+                    f'{RECIPE_BATCH} lr (prints a warning)')
     parser.add_argument('--partition', default='PARTITION', help='--print: slurm partition')
     parser.add_argument('--csv', help='--table: also write the table to this CSV file')
     toy = parser.add_argument_group('toy twin (--toy)')
@@ -340,19 +505,13 @@ def main(argv: Optional[List[str]] = None) -> int:
                            args.teacher_epochs, args.seed, args.keep_all_scores,
                            args.cfg_options)
     if args.print:
-        for run in runs:
-            if args.toy:
-                cmd = shlex.join(['python', *toy_command(
-                    run, root, settings, toy_teacher_ckpt(plan, run, root, settings))[1:]])
-            else:
-                cmd = train_command(run, osp.join(root, run.name), args.launcher, args.gpus,
-                                    args.partition)
-            student = display_name(plan, run.student, args.toy)
-            if run.role == 'row':
-                print(f'# {run.method}: {display_name(plan, run.teacher, args.toy)} -> {student}')
-            else:
-                print(f'# {run.role}: {student}' + (' alone' if run.role == 'baseline' else ''))
-            print(cmd)
+        # Everything is checked before anything is printed: a refusal prints no commands.
+        try:
+            lines = print_lines(plan, runs, root, args, settings)
+        except ValueError as e:
+            print(e, file=sys.stderr)
+            return 1
+        print('\n'.join(lines))
         return 0
     if args.status:
         print(repro.to_markdown(status_table(plan, runs, root),

@@ -63,7 +63,8 @@ def test_print_gives_a_command_per_row_and_baseline(capsys):
     """--print: the baselines and six rows, each with the config, the GPU count and its
     own work dir; every launcher's script exists."""
     for launcher in plan_tool.LAUNCHERS:
-        assert plan_tool.main(['--print', '--launcher', launcher, '--gpus', '4']) == 0
+        assert plan_tool.main(['--print', '--launcher', launcher, '--gpus', '4',
+                               '--auto-scale-lr']) == 0
         lines = capsys.readouterr().out.splitlines()
         commands = lines[1::2]
         runs = plan_tool.plan_runs(PLAN, toy=False)
@@ -82,6 +83,80 @@ def test_print_gives_a_command_per_row_and_baseline(capsys):
     assert osp.isfile(osp.join(REPO, 'tools', 'dist_train.sh'))
     with pytest.raises(ValueError, match='--gpus must be >= 1'):
         plan_tool.train_command(runs[0], 'w', 'dist', 0)
+
+
+def print_plan(capsys, *args):
+    """``tools/plan.py --print ARGS``: exit code, comment lines, commands (split), stderr."""
+    code = plan_tool.main(['--print', *args])
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    return (code, [line for line in lines if line.startswith('#')],
+            [shlex.split(line) for line in lines if not line.startswith('#')], err)
+
+
+def test_print_at_the_recipes_batch_adds_nothing(capsys):
+    """--gpus 8 (8 x 2 = the recipe's 16): the commands as before, no flag, no warning."""
+    code, comments, commands, err = print_plan(capsys, '--gpus', '8')
+    assert code == 0 and err == ''
+    assert len(commands) == 8 and not any(c.startswith('# WARNING') for c in comments)
+    run = plan_tool.plan_runs(PLAN, toy=False)[0]
+    assert commands[0] == ['bash', 'tools/dist_train.sh', run.config, '8', '--work-dir',
+                           f'work_dirs/plan/{run.name}']
+
+
+def test_print_refuses_another_batch(capsys):
+    """--gpus 16 alone: non-zero exit, nothing printed, both batches named."""
+    code, comments, commands, err = print_plan(capsys, '--gpus', '16')
+    assert code != 0 and comments == commands == []
+    assert '16 GPUs x 2 images = batch 32' in err and "the recipe's is 16" in err
+    assert '--auto-scale-lr' in err and '--keep-lr' in err
+
+
+def test_print_auto_scale_lr_passes_the_flag_to_every_run(capsys):
+    """--gpus 16 --auto-scale-lr: every training command ends in --auto-scale-lr."""
+    for launcher in plan_tool.LAUNCHERS:
+        if launcher == 'mim':  # one node only, see test_print_mim_refuses_several_nodes
+            continue
+        code, _, commands, _ = print_plan(capsys, '--gpus', '16', '--auto-scale-lr',
+                                          '--launcher', launcher)
+        assert code == 0 and len(commands) == 8
+        assert all(argv[-1] == '--auto-scale-lr' for argv in commands)
+
+
+def test_print_keep_lr_warns_with_both_batches(capsys):
+    """--gpus 16 --keep-lr: a # WARNING line naming both batches, commands unchanged."""
+    code, comments, commands, _ = print_plan(capsys, '--gpus', '16', '--keep-lr',
+                                             '--launcher', 'slurm')
+    assert code == 0 and len(commands) == 8
+    warnings = [c for c in comments if c.startswith('# WARNING')]
+    assert len(warnings) == 1 and 'batch 32' in warnings[0]
+    assert "recipe's is 16" in warnings[0] and 'stays the batch-16 one' in warnings[0]
+    assert not any('--auto-scale-lr' in argv for argv in commands)
+
+
+def test_print_dist_beyond_one_node_gives_the_multi_node_form(capsys):
+    """--launcher dist --gpus 16: NNODES=2, a NODE_RANK to fill in, 8 processes a node."""
+    code, comments, commands, _ = print_plan(capsys, '--gpus', '16', '--auto-scale-lr')
+    assert code == 0 and len(commands) == len(comments) == 8
+    run = plan_tool.plan_runs(PLAN, toy=False)[0]
+    assert commands[0][:7] == ['NNODES=2', 'NODE_RANK=<0..1>', 'MASTER_ADDR=<address-of-node-0>',
+                               'PORT=29500', 'bash', 'tools/dist_train.sh', run.config]
+    assert all(argv[7] == '8' for argv in commands)
+    assert all(c.endswith('run on each of the 2 nodes, NODE_RANK 0 to 1') for c in comments)
+
+
+def test_print_dist_refuses_a_partial_node(capsys):
+    """--launcher dist --gpus 12 on 8-GPU nodes: refused, pointing at --launcher slurm."""
+    code, _, commands, err = print_plan(capsys, '--gpus', '12', '--auto-scale-lr')
+    assert code != 0 and commands == []
+    assert 'not a multiple of --gpus-per-node 8' in err and '--launcher slurm' in err
+
+
+def test_print_mim_refuses_several_nodes(capsys):
+    """mim train's pytorch launcher is single-node: --gpus 16 is refused."""
+    code, _, commands, err = print_plan(capsys, '--gpus', '16', '--auto-scale-lr',
+                                        '--launcher', 'mim')
+    assert code != 0 and commands == [] and 'runs on one node' in err
 
 
 def test_human_duration_units():

@@ -7,11 +7,15 @@ attention, and matches the student's attention maps to the teacher's; global dis
 matches the two maps after a GcBlock (global-context) transform. It is applied to each
 FPN output; the ground-truth boxes come from the batch's data samples.
 
-Two defects of the official code (``yzd-v/FGD``, ``mmdet/distillation/losses/fgd.py``) are
-fixed here: its box mask is indexed ``[x-range, y-range]`` (transposed; rows must be
-indexed by y) and boxes are mapped with the un-padded ``img_shape`` onto a feature map that
-covers the padded batch (we use the padded ``batch_input_shape``). ``FGDLoss(mask_mode=
-'official')`` reproduces both, to run what the authors ran (:func:`fgd_masks_official`).
+Two defects of the official code's first release (``yzd-v/FGD``,
+``mmdet/distillation/losses/fgd.py``) are fixed here: its box mask is indexed
+``[x-range, y-range]`` (transposed; rows must be indexed by y) and boxes are mapped with
+the un-padded ``img_shape`` onto a feature map that covers the padded batch (we use the
+padded ``batch_input_shape``). Upstream fixed the transposition in commit c22b81d
+(2022-01-04); ``FGDLoss(mask_mode='official')`` reproduces the code *before* that commit
+(both defects, :func:`fgd_masks_official`). The repository does not say which version
+trained the published numbers; the paper's first version (arXiv 2111.11837, November
+2021) predates the fix.
 """
 from typing import Dict, Optional, Sequence, Tuple
 

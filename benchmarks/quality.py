@@ -850,6 +850,10 @@ class Bench:
             # a setting added after the root was made had its default's behaviour there
             theirs = {**{k: v for k, v in asdict(Settings()).items() if k not in theirs},
                       **theirs}
+            # which schedule multiples a root holds does not change any run in it (each
+            # has its own work dir): another invocation may add some
+            for other in (theirs, mine):
+                other.pop('baseline_schedules', None)
             if theirs != mine:
                 diff = {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}
                 raise SystemExit(f'quality.py: {self.root} holds runs of other settings '
@@ -1391,10 +1395,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help=f'classification val images ({D.cls_num_val})')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value options for every run')
-    parser.add_argument('--precision', choices=list(PRECISIONS),
-                        help='the precision of every run (teachers, pretraining, students; '
-                        'default amp): fp32, bf16t (bf16 channels_last teacher), amp (bf16t '
-                        'plus bf16 autocast of the whole step)')
+    parser.add_argument('--precision', choices=list(PRECISIONS) + ['auto'], default='auto',
+                        help='the precision of every run (teachers, pretraining, students): '
+                        'fp32, bf16t (bf16 channels_last teacher), amp (bf16t plus bf16 '
+                        'autocast of the whole step); auto (default): amp where bf16 is '
+                        'native (a CUDA device, or a CPU with avx512_bf16 / amx_bf16), fp32 '
+                        'elsewhere (emulated bf16 is several times slower than fp32)')
     parser.add_argument('--precisions', nargs='+', choices=list(PRECISIONS),
                         help='train every student run once in each, on the same teachers '
                         '(default: --precision only); runs in other precisions than '
@@ -1467,6 +1473,14 @@ def default_jobs(threads: int) -> int:
     return max(1, min(4, cores // max(threads, 1)))
 
 
+def auto_precision() -> str:
+    """``amp`` where bf16 is native (CUDA, or a CPU with bf16 instructions), else ``fp32``:
+    without avx512_bf16 a bf16 pretraining step here ran many times slower than fp32."""
+    import torch
+    from kd_mmdet.models.utils.precision import cpu_has_bf16
+    return 'amp' if torch.cuda.is_available() or cpu_has_bf16() else 'fp32'
+
+
 def make_settings(args: argparse.Namespace) -> Settings:
     quick = dict(num_train=48, num_val=16, num_test=16, img_size=96, epochs=1, teacher_epochs=1,
                  frcnn_epochs=1, frcnn_teacher_epochs=1, cls_num_train=256,
@@ -1479,6 +1493,8 @@ def make_settings(args: argparse.Namespace) -> Settings:
     for f in fields(Settings):
         if getattr(args, f.name, None) is not None:
             setattr(settings, f.name, getattr(args, f.name))
+    if settings.precision == 'auto':
+        settings.precision = auto_precision()
     settings.extra = list(args.cfg_options)
     return settings
 

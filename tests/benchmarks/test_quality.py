@@ -269,6 +269,30 @@ def test_a_root_made_before_a_setting_existed_had_its_default(tmp_path):
         quality.Bench(args, Settings(student_pretrain_seed=1)).check_settings()
 
 
+def test_a_root_takes_more_baseline_schedule_multiples(tmp_path):
+    """Which schedule multiples a root holds changes no run in it: a later invocation may
+    add x4 to a root of x1 and x2; any other setting is still refused."""
+    args = argparse.Namespace(work_root=str(tmp_path), dry_run=False, report_only=False)
+    quality.Bench(args, Settings(baseline_schedules=[1, 2])).check_settings()
+    quality.Bench(args, Settings(baseline_schedules=[1, 4])).check_settings()
+    with pytest.raises(SystemExit, match="'epochs': \\(3, 6\\)"):
+        quality.Bench(args, Settings(baseline_schedules=[1, 4], epochs=6)).check_settings()
+
+
+def test_auto_precision_is_amp_only_where_bf16_is_native(monkeypatch):
+    """--precision auto (the default): amp on a CPU with bf16 instructions or a CUDA
+    device, fp32 on a CPU that would emulate bf16."""
+    import torch
+
+    from kd_mmdet.models.utils import precision
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    monkeypatch.setattr(precision, 'cpu_has_bf16', lambda: False)
+    assert quality.make_settings(quality.parse_args([])).precision == 'fp32'
+    assert quality.make_settings(quality.parse_args(['--precision', 'amp'])).precision == 'amp'
+    monkeypatch.setattr(precision, 'cpu_has_bf16', lambda: True)
+    assert quality.make_settings(quality.parse_args([])).precision == 'amp'
+
+
 def test_each_backbone_is_pretrained_with_its_own_seed(tmp_path):
     """--teacher/--student-pretrain-seed reach each pretraining's randomness.seed and its
     record; the detection seeds do not."""

@@ -1,6 +1,7 @@
 """benchmarks/quality.py: statistics, table, result reading, run commands and peer configs."""
 import argparse
 import json
+import math
 import os
 import os.path as osp
 import statistics
@@ -459,3 +460,31 @@ def test_the_test_split_is_part_of_the_data_dir_and_settings():
     assert len(dirs) == 3 and 'w/data/digits_det_2560-256_96px' in dirs
     assert quality.make_settings(quality.parse_args(['--quick'])).num_test == 16
     assert quality.make_settings(quality.parse_args(['--num-test', '0'])).num_test == 0
+
+
+def test_a_classification_run_at_chance_after_warm_up_is_failed_not_scored(tmp_path):
+    """Epochs after the warm-up whose every logged loss is >= 0.95 ln 10 are stalled;
+    such a run's status says failed and its value is None (its seed leaves the pairing),
+    a run that learns keeps its score."""
+    chance = math.log(10)
+    rows = [dict(epoch=1, step=25, loss=2.30), dict(epoch=1, step=50, loss=2.29),
+            dict(epoch=2, step=75, loss=2.28), dict(epoch=2, step=100, loss=2.25),
+            dict(epoch=3, step=125, loss=2.30), dict(epoch=3, step=150, loss=1.50)]
+    assert quality.stalled_epochs(rows, warmup=50) == [2]
+    assert quality.stalled_epochs(rows, warmup=100) == []
+    distill = [dict(epoch=1, step=60, loss=5.0, **{'student.loss': 0.9 * chance})]
+    assert quality.stalled_epochs(distill, warmup=50) == []
+
+    args = argparse.Namespace(work_root=str(tmp_path), dry_run=False, report_only=True,
+                              threads=1)
+    bench = quality.Bench(args, Settings())
+    work = fake_work_dir(str(tmp_path), 'run', [25.0], key='accuracy/top1', epochs=2)
+    scalars = osp.join(work, '20260101_000000', 'vis_data', 'scalars.json')
+    with open(scalars, 'w') as f:  # the training rows above, then the validation
+        f.write(''.join(json.dumps(r) + '\n' for r in rows + [{'accuracy/top1': 25.0}]))
+    base = dict(work_dir=work, epochs=2, status=None, value=None, wall=None,
+                config='configs/cls/toy/resnet8_digits.py')
+    res = bench.collect(dict(base), 'cls')
+    assert res['value'] is None and res['stalled_value'] == pytest.approx(25.0)
+    assert res['status'].startswith('failed: training loss >= 0.95 ln 10 through epoch(s) 2')
+    assert quality.by_seed([dict(res, seed=0)]) == {}

@@ -307,6 +307,9 @@ class Settings:
     frcnn_teacher_epochs: int = 8
     cls_num_train: int = 3000
     cls_num_val: int = 1000
+    # Classification scores: a test split of this many images from the test pool of
+    # handwriting, as for detection (0: score on val).
+    cls_num_test: int = 1000
     cls_epochs: int = 15
     cls_teacher_epochs: int = 15
     keep_all_scores: bool = False  # score_thr 0: untrained smoke-run models keep boxes
@@ -342,7 +345,13 @@ class Settings:
             test = f'-{self.num_test}' if self.num_test else ''
             return osp.join(work_root, 'data', f'digits_det_{self.num_train}-{self.num_val}'
                             f'{test}_{self.img_size}px')
-        return osp.join(work_root, 'data', f'digits_cls_{self.cls_num_train}-{self.cls_num_val}')
+        test = f'-{self.cls_num_test}' if self.cls_num_test else ''
+        return osp.join(work_root, 'data',
+                        f'digits_cls_{self.cls_num_train}-{self.cls_num_val}{test}')
+
+    def num_test_of(self, task: str) -> int:
+        """Images of the test split of ``task``'s data (0: no test split)."""
+        return self.num_test if task == 'det' else self.cls_num_test
 
     def epochs_of(self, run: Run, teacher: bool, schedule: int = 1) -> int:
         """Epochs of ``run``; a student's times the ``schedule`` multiple."""
@@ -641,8 +650,10 @@ def config_options(config_path: str, settings: Settings, data_root: str, task: s
     return opts + list(settings.extra)
 
 
-def test_split_options(data_root: str) -> List[str]:
+def test_split_options(data_root: str, task: str = 'det') -> List[str]:
     """``--cfg-options`` that point the test loop at the data's test split."""
+    if task == 'cls':  # mmpretrain CustomDataset folders
+        return ['test_dataloader.dataset.data_prefix=test']
     ann = osp.join(data_root, 'annotations', 'instances_test.json')
     return ['test_dataloader.dataset.ann_file=annotations/instances_test.json',
             f'test_evaluator.ann_file={ann}']
@@ -771,9 +782,10 @@ def estimate_seconds(run: Run, settings: Settings, teacher: bool, threads: int) 
     return SEC_PER_ITER[key] * iters * scale * threads_factor + SEC_PER_RUN
 
 
-def test_seconds(settings: Settings) -> float:
-    """Rough wall time of one detection run's test pass."""
-    return SEC_PER_TEST + SEC_PER_TEST_IMAGE * settings.num_test
+def test_seconds(settings: Settings, task: str = 'det') -> float:
+    """Rough wall time of one run's test pass (a classification image costs far less
+    than a detection image; counted as one as a bound)."""
+    return SEC_PER_TEST + SEC_PER_TEST_IMAGE * settings.num_test_of(task)
 
 
 # ---- the benchmark ------------------------------------------------------------------
@@ -917,9 +929,9 @@ class Bench:
                    '--val', str(s.num_val), '--test', str(s.num_test), '--size',
                    str(s.img_size)]
         else:
-            done = osp.join(out, 'val')
+            done = osp.join(out, 'test' if s.cls_num_test else 'val')
             cmd = ['python', 'tools/make_digits_cls.py', out, '--train', str(s.cls_num_train),
-                   '--val', str(s.cls_num_val)]
+                   '--val', str(s.cls_num_val), '--test', str(s.cls_num_test)]
         if not osp.exists(done):
             self.execute(cmd, osp.join(self.root, 'logs', f'make_data_{task}.log'))
         return out
@@ -960,7 +972,7 @@ class Bench:
                     write_pretrained_config(run.config, backbone_ckpt, config)
         val_interval = (self.settings.teacher_val_interval if teacher else
                         self.settings.baseline_val_interval if baseline else 0)
-        if task == 'det' and val_interval > 0:
+        if val_interval > 0:
             options.append(f'train_cfg.val_interval={val_interval}')
         cmd = train_command(config, work_dir, epochs, options)
         result['command'] = self.shell(cmd)
@@ -969,35 +981,36 @@ class Bench:
             with self.lock:
                 self.estimate[task] += estimate_seconds(run, self.settings, teacher,
                                                         self.args.threads)
-                if task == 'det' and self.settings.num_test and self.args.dry_run:
-                    self.estimate[task] += test_seconds(self.settings)  # its test pass
+                if self.settings.num_test_of(task) and self.args.dry_run:
+                    self.estimate[task] += test_seconds(self.settings, task)  # its test
         if not self.run_unless_done(cmd, done, osp.join(work_dir, 'bench_train.log')):
             result['status'] = 'failed'
             return result
         result = self.collect(result, task)
-        if task == 'det' and osp.isdir(work_dir) and (teacher or baseline):
-            result['curve'] = read_curve(work_dir, METRICS['det'][0])
-        if task == 'det' and test and self.settings.num_test and \
+        if osp.isdir(work_dir) and (teacher or baseline):
+            result['curve'] = read_curve(work_dir, METRICS[task][0])
+        if test and self.settings.num_test_of(task) and \
                 getattr(self.args, 'split', 'test') == 'test' and result['status'] is None:
-            result = self.test(result, config, options, data_root)
+            result = self.test(result, config, options, data_root, task)
         return result
 
-    def test(self, result: dict, config: str, options: List[str], data_root: str) -> dict:
-        """Score a trained detection run on the test split unless done: ``value`` becomes
-        the test mAP, ``val_value`` keeps the last validation's; the metrics are kept in
+    def test(self, result: dict, config: str, options: List[str], data_root: str,
+             task: str = 'det') -> dict:
+        """Score a trained run on the test split unless done: ``value`` becomes the test
+        score, ``val_value`` keeps the last validation's; the metrics are kept in
         ``<work_dir>/test_metrics.json``."""
-        key, scale, _ = METRICS['det']
+        key, scale, _ = METRICS[task]
         work_dir = result['work_dir']
         out = osp.join(work_dir, 'test_metrics.json')
         cmd = ['python', 'tools/test.py', config, final_checkpoint(work_dir, result['epochs']),
                '--work-dir', osp.join(work_dir, 'test'), '--out-metrics', out,
-               '--cfg-options', *options, *test_split_options(data_root)]
+               '--cfg-options', *options, *test_split_options(data_root, task)]
         result = dict(result, val_value=result['value'], value=None, split='test',
                       test_command=self.shell(cmd))
         done = osp.isfile(out)
         if not done:
             with self.lock:
-                self.estimate['det'] += test_seconds(self.settings)
+                self.estimate[task] += test_seconds(self.settings, task)
         if not self.run_unless_done(cmd, done, osp.join(work_dir, 'bench_test.log')):
             result['status'] = 'test failed'
             return result
@@ -1007,7 +1020,8 @@ class Bench:
         with open(out) as f:
             metrics = json.load(f)
         result['val_metrics'] = result.pop('metrics', None)
-        result['metrics'] = {k: metrics.get(f'coco/{k}') for k in DET_METRIC_KEYS}
+        result['metrics'] = ({k: metrics.get(f'coco/{k}') for k in DET_METRIC_KEYS}
+                             if task == 'det' else {key: metrics.get(key)})
         if metrics.get(key) is not None:
             result['value'] = scale * metrics[key]
         else:
@@ -1441,6 +1455,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help=f'classification train images ({D.cls_num_train})')
     parser.add_argument('--cls-num-val', type=int,
                         help=f'classification val images ({D.cls_num_val})')
+    parser.add_argument('--cls-num-test', type=int,
+                        help=f'classification test images, the scores ({D.cls_num_test}; '
+                        '0: val)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='extra key=value options for every run')
     parser.add_argument('--precision', choices=list(PRECISIONS) + ['auto'], default='auto',
@@ -1532,7 +1549,7 @@ def auto_precision() -> str:
 def make_settings(args: argparse.Namespace) -> Settings:
     quick = dict(num_train=48, num_val=16, num_test=16, img_size=96, epochs=1, teacher_epochs=1,
                  frcnn_epochs=1, frcnn_teacher_epochs=1, cls_num_train=256,
-                 cls_num_val=128, cls_epochs=1, cls_teacher_epochs=1,
+                 cls_num_val=128, cls_num_test=64, cls_epochs=1, cls_teacher_epochs=1,
                  crop_num_train=256, crop_num_val=64, teacher_pretrain_epochs=1,
                  student_pretrain_epochs=1, keep_all_scores=True,
                  baseline_schedules=[1]) if args.quick else {}

@@ -1,6 +1,7 @@
 """Generate the bundled digits classification set (mmpretrain folder layout).
 
-    python tools/make_digits_cls.py data/digits_cls [--train 3000 --val 1000 --size 32 --seed 0]
+    python tools/make_digits_cls.py data/digits_cls [--train 3000 --val 1000 --test 0
+                                                     --size 32 --seed 0]
 """
 import argparse
 import time
@@ -11,6 +12,8 @@ def main() -> None:
     parser.add_argument('out_dir', nargs='?', default='data/digits_cls')
     parser.add_argument('--train', type=int, default=3000, help='training images')
     parser.add_argument('--val', type=int, default=1000, help='validation images')
+    parser.add_argument('--test', type=int, default=0,
+                        help='test images (their own pool of handwriting; none at 0)')
     parser.add_argument('--size', type=int, default=32, help='image side, px')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args()
@@ -18,9 +21,9 @@ def main() -> None:
     from kd_mmdet.datasets.digits_cls import make_digits_classification
     t0 = time.time()
     counts = make_digits_classification(args.out_dir, args.train, args.val, args.size,
-                                        args.seed)
-    print(f'wrote {counts["train"]} train and {counts["val"]} val images to {args.out_dir} '
-          f'in {time.time() - t0:.1f} s')
+                                        args.seed, args.test)
+    print(f'wrote {", ".join(f"{n} {split}" for split, n in counts.items())} images to '
+          f'{args.out_dir} in {time.time() - t0:.1f} s')
 
 
 if __name__ == '__main__':

@@ -6,13 +6,16 @@ digit, tinted, rotated, scaled, sheared and shifted off centre, over a noisy col
 background with clutter: fragments of *other* digits, strokes, and a faint second digit
 that is not the label. The clutter makes the task hard enough that a wider, deeper
 classifier clearly beats a narrow one within a few CPU minutes, which is what a
-distillation toy set needs. Train and val draw from disjoint source scans (unseen
-handwriting at validation). Everything is a pure function of the seed.
+distillation toy set needs. Train, val and (optionally) test draw from the three disjoint
+pools of source scans (:func:`~kd_mmdet.datasets.digits_det.load_digit_scans`): unseen
+handwriting at validation, where choices are made, and again at test, scored once.
+Everything is a pure function of the seed.
 
 The layout is mmpretrain's ``CustomDataset`` folder form, read unchanged::
 
     {out_dir}/train/<class>/<index>.png
     {out_dir}/val/<class>/<index>.png
+    {out_dir}/test/<class>/<index>.png      (with num_test > 0)
 """
 import os
 import os.path as osp
@@ -100,15 +103,19 @@ def render_digit(rng: np.random.Generator, scans: np.ndarray, labels: np.ndarray
 
 
 def make_digits_classification(out_dir: str, num_train: int = 3000, num_val: int = 1000,
-                               img_size: int = 32, seed: int = 0) -> Dict[str, int]:
-    """Write ``{out_dir}/{train,val}/<class>/<index>.png`` (mmpretrain ``CustomDataset``).
+                               img_size: int = 32, seed: int = 0,
+                               num_test: int = 0) -> Dict[str, int]:
+    """Write ``{out_dir}/{train,val[,test]}/<class>/<index>.png`` (mmpretrain
+    ``CustomDataset``).
 
     Each split cycles through its own pool of source scans in a seeded order, so every
     scan is used about equally often, each time under a different warp and clutter.
 
     Args:
         out_dir: folder to write into (created).
-        num_train, num_val: number of images per split.
+        num_train, num_val, num_test: number of images per split (no test split at 0);
+            each split has its own random stream, so adding a test split leaves train and
+            val byte-equal.
         img_size: side of the square images, px (>= 16).
         seed: one seed for everything; equal seeds write byte-equal files.
 
@@ -117,9 +124,13 @@ def make_digits_classification(out_dir: str, num_train: int = 3000, num_val: int
     """
     if img_size < 16:
         raise ValueError(f'make_digits_classification: img_size must be >= 16, got {img_size}')
+    if num_test < 0:
+        raise ValueError(f'make_digits_classification: num_test must be >= 0, got {num_test}')
     pools = load_digit_scans(seed)
     counts = {}
-    for split_idx, (split, count) in enumerate((('train', num_train), ('val', num_val))):
+    splits = [('train', num_train), ('val', num_val)] + ([('test', num_test)] if num_test
+                                                         else [])
+    for split_idx, (split, count) in enumerate(splits):
         scans, labels, _ = pools[split]
         rng = np.random.default_rng([seed, split_idx, 1])
         for name in CLASSES:

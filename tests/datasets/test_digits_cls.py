@@ -69,3 +69,27 @@ def test_small_image_size_rejected(tmp_path):
     """img_size below 16 px fails with the function named."""
     with pytest.raises(ValueError, match='make_digits_classification: img_size'):
         make_digits_classification(str(tmp_path), 2, 2, img_size=8)
+
+
+def test_a_test_split_pastes_the_test_pool_and_leaves_train_and_val_unchanged(
+        monkeypatch, tmp_path):
+    """With num_test, the test images render scans of the test pool only, and the train
+    and val images are byte-equal to those of a set without a test split."""
+    from kd_mmdet.datasets import digits_cls
+    pools = load_digit_scans(0)
+    seen = []
+    real = digits_cls.render_digit
+
+    def spy(rng, scans, labels, index, size):
+        seen.append(scans)
+        return real(rng, scans, labels, index, size)
+
+    monkeypatch.setattr(digits_cls, 'render_digit', spy)
+    counts = make_digits_classification(str(tmp_path / 'a'), 20, 10, seed=0, num_test=10)
+    assert counts == dict(train=20, val=10, test=10)
+    assert all(np.array_equal(scans, pools['test'].images) for scans in seen[-10:])
+    make_digits_classification(str(tmp_path / 'b'), 20, 10, seed=0)
+    for split in ('train', 'val'):
+        for f in glob.glob(str(tmp_path / 'b' / split / '*' / '*.png')):
+            other = f.replace(str(tmp_path / 'b'), str(tmp_path / 'a'))
+            assert filecmp.cmp(f, other, shallow=False)

@@ -1,4 +1,6 @@
 """kd_mmdet.compat fix 5: mmcv's NMS under autocast (mixed or CPU half-precision)."""
+import importlib
+
 import torch
 from mmcv.ops import batched_nms, nms
 
@@ -32,3 +34,28 @@ def test_nms_with_bf16_boxes_and_scores_on_cpu():
     _, want = nms(boxes.float(), scores.float(), 0.5)
     _, got = nms(boxes, scores, 0.5)
     assert torch.equal(got, want)
+
+
+def test_the_kernel_sees_one_dtype_with_mixed_inputs(monkeypatch):
+    """With fp32 boxes and bf16 scores, mmcv's nms kernel is called with both in fp32
+    (the fix installed by ``import kd_mmdet``). This CPU's kernel accepts the mixed pair
+    and selects the same boxes, so the selection alone does not show whether the fix is
+    there."""
+    module = importlib.import_module('mmcv.ops.nms')
+    assert getattr(module.NMSop, '_kd_mmdet_fp32', False), 'compat fix 5 not installed'
+    seen = []
+    kernel = module.ext_module
+
+    class Spy:
+        def __getattr__(self, name):
+            fn = getattr(kernel, name)
+
+            def call(*args, **kwargs):
+                seen.append((name, [a.dtype for a in args if torch.is_tensor(a)]))
+                return fn(*args, **kwargs)
+            return call
+
+    monkeypatch.setattr(module, 'ext_module', Spy())
+    boxes, scores = boxes_and_scores(seed=2)
+    nms(boxes, scores.bfloat16(), 0.5)
+    assert seen and seen[0] == ('nms', [torch.float32, torch.float32])

@@ -196,7 +196,6 @@ def giou_by_hand(a, b):
     return iou - (hull - union) / (hull + 1e-6)
 
 
-@pytest.mark.slow
 def test_no_gradient_into_the_teacher_and_none_past_the_index():
     """The CrossKD terms reach the student's layers up to the index (and the connector)
     but neither the teacher nor the student's layers after the index: those are trained

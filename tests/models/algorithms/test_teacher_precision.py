@@ -98,17 +98,22 @@ def test_bf16_teacher_gradients_reach_the_student_only():
 
 def test_fp32_teacher_runs_fp32_inside_an_amp_step():
     """teacher_precision='fp32' keeps the teacher out of an outer bf16 autocast; None
-    follows it."""
+    follows it; either way the student stays in the outer autocast (bf16), not in the
+    teacher's context."""
     for precision, expected in (('fp32', True), (None, False)):
         model = build(CWD, teacher_precision=precision)
         data = batch(model)
-        seen = []
+        seen, student = [], []
         model.teacher.neck.register_forward_hook(
             lambda m, i, o: seen.append(all(t.dtype == torch.float32 for t in o)
                                         and torch.is_autocast_enabled('cpu') is False))
+        model.student.neck.register_forward_hook(
+            lambda m, i, o: student.append(all(t.dtype == torch.bfloat16 for t in o)
+                                           and torch.is_autocast_enabled('cpu')))
         with torch.autocast('cpu', dtype=torch.bfloat16):
             model.loss(data['inputs'], data['data_samples'])
         assert seen == [expected], precision
+        assert student == [True], precision
 
 
 def test_precision_arguments_are_checked_at_build():

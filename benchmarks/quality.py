@@ -1138,9 +1138,11 @@ class Bench:
                  after: Sequence[str] = ()) -> None:
             tasks.append(((phase, rank, len(tasks)), key, fn, list(after)))
 
+        # --baselines-only: the students alone need neither a teacher nor its backbone
+        teachers = not getattr(self.args, 'baselines_only', False)
         if pretrained:
             crops = self.make_data('crops').rstrip('/') + '/'
-            for role in BACKBONES:
+            for role in BACKBONES if teachers else ['student']:
                 plan(0, 0, f'pretrain/{role}',
                      lambda role=role: self.pretrain_backbone(role, crops))
         for pair_key in pairs:
@@ -1170,7 +1172,8 @@ class Bench:
                 return dict(res, pair=pair_key, precision=ref)
 
             t_key = f'teacher/{pair_key}'
-            plan(2, -t_cost, t_key, teacher, t_after)
+            if teachers:
+                plan(2, -t_cost, t_key, teacher, t_after)
             for seed in seeds:
                 for precision in self.args.precisions:
                     for run in [pair.baseline] + [r for r in runs if r.pair == pair_key
@@ -1515,8 +1518,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'final run once, after training) or val (for choices: schedules, '
                         'weights, levels; no test pass)')
     parser.add_argument('--baselines-only', action='store_true',
-                        help='train only the teachers and baselines (with --baseline-'
-                        'schedules: the curves a schedule is chosen from)')
+                        help='train only the baselines (and the student backbone they '
+                        'load), no teacher: with --baseline-schedules, the curves a '
+                        'schedule is chosen from')
     parser.add_argument('--baseline-schedules', type=int, nargs='+',
                         help='multiples of the student schedule every baseline trains at '
                         f'(default {" ".join(map(str, D.baseline_schedules))}; x1 is the '

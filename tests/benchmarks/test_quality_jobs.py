@@ -190,3 +190,15 @@ def test_configs_are_read_one_thread_at_a_time(tmp_path, monkeypatch):
     res = bench.train(run, str(tmp_path / 'w'), False, 0, 't.pth', str(tmp_path), (),
                       str(tmp_path / 'b.pth'))
     assert held == [True, True] and res['status'] == 'failed'
+
+
+def test_baselines_only_trains_the_students_alone_at_each_multiple(tmp_path, monkeypatch):
+    """--baselines-only: no teacher and no teacher backbone, every baseline at each
+    --baseline-schedules multiple (its work dir named _x<m>), after the student backbone."""
+    bench, spans = _fake_bench(tmp_path, monkeypatch, 1)
+    bench.args.baselines_only = True
+    bench.settings.baseline_schedules = [1, 2, 4]
+    results = bench.run_all([quality.PAIRS['gfl'].baseline], [0])
+    assert sorted(spans) == ['0/gfl_student', '0/gfl_student_x2', '0/gfl_student_x4',
+                             'pretrain/student']
+    assert [r.get('schedule') for r in results[1:]] == [1, 2, 4]

@@ -55,6 +55,11 @@ def step(request):
     return run_step(build(RETINA))
 
 
+def fpn_features(model, inputs):
+    """(student, teacher) FPN maps of ``inputs``, level by level."""
+    return list(zip(model.student.extract_feat(inputs), model.teacher.extract_feat(inputs)))
+
+
 def aligned_by_hand(feat, ref):
     """The official code's statistic matching, written out: per channel over (N, H, W),
     unbiased standard deviations, eps 1e-6 on the student's."""
@@ -71,9 +76,7 @@ def test_cross_head_predictions_are_the_teachers_remaining_layers(step):
     model = step['model']
     head_S, head_T = model.student.bbox_head, model.teacher.bbox_head
     with torch.no_grad():
-        feats_S = model.student.extract_feat(step['data']['inputs'])
-        feats_T = model.teacher.extract_feat(step['data']['inputs'])
-        for level, (x_S, x_T) in enumerate(zip(feats_S, feats_T)):
+        for level, (x_S, x_T) in enumerate(fpn_features(model, step['data']['inputs'])):
             preds = []
             for branch in ('cls', 'reg'):
                 mid_S = getattr(head_S, f'{branch}_convs')[0](x_S)  # student_head_idx 1
@@ -404,9 +407,7 @@ def test_cross_head_predictions_equal_the_official_forward(pre_activation):
     out = run_step(model)
     head_S, head_T = model.student.bbox_head, model.teacher.bbox_head
     with torch.no_grad():
-        feats_S = model.student.extract_feat(out['data']['inputs'])
-        feats_T = model.teacher.extract_feat(out['data']['inputs'])
-        for level, (x_S, x_T) in enumerate(zip(feats_S, feats_T)):
+        for level, (x_S, x_T) in enumerate(fpn_features(model, out['data']['inputs'])):
             holds = []
             for head, x in ((head_T, x_T), (head_S, x_S)):
                 if pre_activation:  # keep a copy: the in-place ReLU cannot reach it

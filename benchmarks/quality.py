@@ -1234,14 +1234,23 @@ class Bench:
 
     def logged(self, fn: Callable[[], dict]) -> Callable[[], dict]:
         """``fn`` that also appends its result to ``<work-root>/runs.jsonl`` as soon as it
-        returns: an interrupted benchmark keeps the record of every run that finished."""
+        returns: an interrupted benchmark keeps the record of every run that finished
+        (scored, or failed at chance), once per work dir."""
         def task() -> dict:
             result = fn()
-            if not (self.args.dry_run or self.args.report_only) and \
-                    result.get('status') is None:
-                with self.lock:
+            status = result.get('status') or ''
+            if self.args.dry_run or self.args.report_only or \
+                    not (status == '' or status.startswith('failed:')):
+                return result
+            with self.lock:
+                path = osp.join(self.root, 'runs.jsonl')
+                seen = set()
+                if osp.isfile(path):
+                    with open(path) as f:
+                        seen = {json.loads(line)['work_dir'] for line in f if line.strip()}
+                if result['work_dir'] not in seen:
                     os.makedirs(self.root, exist_ok=True)
-                    with open(osp.join(self.root, 'runs.jsonl'), 'a') as f:
+                    with open(path, 'a') as f:
                         f.write(json.dumps(dict(result, finished=time.strftime(
                             '%Y-%m-%dT%H:%M:%S'))) + '\n')
             return result

@@ -1,5 +1,6 @@
 """benchmarks/quality.py: runs side by side (``Jobs``, ``--jobs``) in the order and with
 the dependencies of the plan."""
+import json
 import os.path as osp
 import threading
 import time
@@ -202,3 +203,20 @@ def test_baselines_only_trains_the_students_alone_at_each_multiple(tmp_path, mon
     assert sorted(spans) == ['0/gfl_student', '0/gfl_student_x2', '0/gfl_student_x4',
                              'pretrain/student']
     assert [r.get('schedule') for r in results[1:]] == [1, 2, 4]
+
+
+def test_each_finished_run_is_recorded_once_as_it_returns(tmp_path):
+    """runs.jsonl gets a scored run and a run failed at chance as each returns, once per
+    work dir (a resumed benchmark finds the run done and does not record it again), and
+    not a run that did not train."""
+    args = quality.parse_args(['--work-root', str(tmp_path)])
+    bench = quality.Bench(args, Settings())
+    runs = [dict(work_dir='a', value=1.0, status=None),
+            dict(work_dir='b', value=None, status='failed: training loss >= 0.95 ln 10'),
+            dict(work_dir='c', value=None, status='not run'),
+            dict(work_dir='a', value=1.0, status=None)]
+    for run in runs:
+        assert bench.logged(lambda run=run: run)() is run
+    with open(tmp_path / 'runs.jsonl') as f:
+        lines = [json.loads(line) for line in f]
+    assert [r['work_dir'] for r in lines] == ['a', 'b'] and 'finished' in lines[0]

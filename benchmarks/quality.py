@@ -1363,14 +1363,16 @@ def curve_sections(results: List[dict]) -> List[str]:
     parts = []
     for role, title, scale in (('pretrain', 'Backbone pretraining (digit crops, top-1 %)', 1.0),
                                ('teacher', 'Teachers (box mAP per validation)', 100.0),
-                               ('baseline', 'Baselines (box mAP per validation, on val)',
-                                100.0)):
+                               ('baseline', 'Baselines (box mAP or top-1 per validation, '
+                                'on val)', None)):
         rows = []
         for r in results:
             if r['role'] != role or not r.get('curve'):
                 continue
-            points = ', '.join(f'{epoch}: {value * scale:.1f}' for epoch, value in r['curve'])
-            final = r['val_value'] if 'val_value' in r else r['value']
+            factor = scale if scale is not None else METRICS[PAIRS[r['pair']].task][1]
+            points = ', '.join(f'{epoch}: {value * factor:.1f}' for epoch, value in r['curve'])
+            final = r['val_value'] if 'val_value' in r else (
+                r['value'] if r['value'] is not None else r.get('stalled_value'))
             tested = 'val_value' in r
             name = r['name'] if role != 'baseline' else f'{r["name"]}, seed {r["seed"]}'
             rows.append([name, str(r['epochs']), fmt_num(final)] +

@@ -47,6 +47,10 @@ def to_markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return '\n'.join(lines + ['| ' + ' | '.join(map(str, r)) + ' |' for r in rows])
 
 
+def fmt_num(value: Optional[float]) -> str:
+    return MISSING if value is None else f'{value:.1f}'
+
+
 def fmt_values(values: Dict[int, float]) -> str:
     """``27.1, 27.9, 27.4 (27.5 ± 0.4)``: per seed in seed order, then mean ± sd."""
     if not values:
@@ -108,17 +112,19 @@ def recipe_rows(recipes: Sequence[Tuple[str, List[dict]]]) -> List[List[str]]:
         base = [r for r in results if r['role'] == 'baseline']
         for m in sorted({int(r.get('schedule', 'x1')[1:]) for r in base}):
             runs = [r for r in base if r.get('schedule', 'x1') == f'x{m}']
-            failed = sorted(r['seed'] for r in runs if str(r.get('status') or '')
-                            .startswith('failed'))
+            failed = sorted((r['seed'], r.get('stalled_value')) for r in runs
+                            if str(r.get('status') or '').startswith('failed'))
             rows.append([label, f'x{m}', str(runs[0]['epochs']),
                          MISSING if t_value is None else f'{t_value:.1f}',
                          fmt_values(by_seed(runs)),
-                         ', '.join(map(str, failed)) or 'none'])
+                         ', '.join(f'{seed} ({fmt_num(value)})' for seed, value in failed)
+                         or 'none'])
     return rows
 
 
 RECIPE_HEADER = ['recipe', 'schedule', 'epochs', 'teacher', 'student top-1 per seed '
-                 '(mean ± sd)', 'seeds failed (at chance after warm-up)']
+                 '(mean ± sd)', 'seeds failed: at chance after the warm-up (their final '
+                 'top-1, not averaged)']
 
 
 # ---- sections ------------------------------------------------------------------------

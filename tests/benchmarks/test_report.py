@@ -33,9 +33,10 @@ def test_recipe_rows_list_the_failed_seeds_and_leave_them_out():
     """A failed seed (at chance) is named and not averaged in."""
     results = [dict(role='teacher', value=90.0, seed=0),
                base('cls', 'x1', 0, 80.0, 15), base('cls', 'x1', 1, 82.0, 15),
-               base('cls', 'x1', 2, None, 15, status='failed: training loss >= ...')]
+               dict(base('cls', 'x1', 2, None, 15, status='failed: training loss >= ...'),
+                    stalled_value=51.7)]
     rows = report.recipe_rows([('SGD', results)])
-    assert rows == [['SGD', 'x1', '15', '90.0', '80.0, 82.0 (81.0 ± 1.4)', '2']]
+    assert rows == [['SGD', 'x1', '15', '90.0', '80.0, 82.0 (81.0 ± 1.4)', '2 (51.7)']]
 
 
 def test_render_replaces_only_the_body_between_the_markers():

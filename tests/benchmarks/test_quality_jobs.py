@@ -103,7 +103,7 @@ def _fake_bench(tmp_path, monkeypatch, jobs):
 
     def pretrain_backbone(role, data_root):
         record('pretrain/' + role)
-        return dict(name=quality.BACKBONES[role][0])
+        return dict(name=quality.BACKBONES[role][0], work_dir=str(tmp_path / 'pretrain' / role))
 
     monkeypatch.setattr(bench, 'train', train)
     monkeypatch.setattr(bench, 'pretrain_backbone', pretrain_backbone)

@@ -20,53 +20,18 @@ from typing import Sequence, Union
 
 from torch import Tensor, nn
 
+from kd_mmdet.models.utils.standardize import STD_EPS, standardize_channels
 from kd_mmdet.registry import MODELS
 from .utils import check_positive, check_same_shape
 
 #: Added to the standard deviation before dividing by it, as in mmrazor 1.0.
-PKD_EPS = 1e-6
-# Below this variance the square root is clamped: its derivative stays finite, and the
-# value it changes (at most 1e-15) is far below PKD_EPS.
-_MIN_VAR = 1e-30
+PKD_EPS = STD_EPS
+
+#: PKD's normalisation: every channel standardised over the batch (or per image);
+#: :func:`kd_mmdet.models.utils.standardize_channels`, the one CrossKD's alignment uses.
+pkd_normalize = standardize_channels
 
 Maps = Union[Tensor, Sequence[Tensor]]
-
-
-def pkd_normalize(feat: Tensor, per_image: bool = False, eps: float = PKD_EPS) -> Tensor:
-    r"""Standardise every channel of a feature map.
-
-    .. math::
-        \hat F_{c} = \frac{F_{c} - \mu_c}{\sigma_c + \epsilon},\qquad
-        \mu_c = \frac{1}{M}\sum_{i} F_{c,i},\qquad
-        \sigma_c = \sqrt{\frac{1}{M - 1}\sum_{i} (F_{c,i} - \mu_c)^2}
-
-    where :math:`i` runs over the :math:`M = N H W` elements of channel :math:`c` in the
-    whole batch (mmrazor 1.0 and the CrossKD code pool the batch), or over the
-    :math:`M = H W` positions of one image with ``per_image``. :math:`\sigma_c` is the
-    unbiased (``torch.std``) estimate and :math:`\epsilon` is added to it, not to the
-    variance, as mmrazor does. A constant channel normalises to zeros, with a finite
-    gradient (the square root is clamped at a variance of 1e-30, where its derivative
-    would be infinite); like mmrazor's, that gradient carries the factor
-    :math:`1/\epsilon`. Where mmrazor divides by zero we do not: a channel with
-    :math:`M = 1` has :math:`\sigma_c = 0` here (``torch.std`` gives NaN, and so does
-    mmrazor's loss). Computed in fp32.
-
-    Args:
-        feat: feature map, shape (N, C, H, W).
-        per_image: normalise each image's channels over their own H·W positions instead
-            of over the batch (the loss of one image then does not depend on the others).
-        eps: added to :math:`\sigma_c`, > 0.
-
-    Returns:
-        The standardised map, shape (N, C, H, W), float32.
-    """
-    x = feat.float()
-    dims = (2, 3) if per_image else (0, 2, 3)
-    count = x.numel() // (x.shape[1] * (x.shape[0] if per_image else 1))
-    centered = x - x.mean(dim=dims, keepdim=True)
-    var = centered.pow(2).sum(dim=dims, keepdim=True) / max(count - 1, 1)
-    std = var.clamp(min=_MIN_VAR).sqrt()
-    return centered / (std + eps)
 
 
 def pkd_loss(preds_S: Tensor, preds_T: Tensor, per_image: bool = False) -> Tensor:

@@ -37,10 +37,10 @@ import torch
 from mmpretrain.models.backbones import ResNet, ResNet_CIFAR
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive
 from kd_mmdet.registry import MODELS
 
 from ..losses.kd_loss import kd_loss
-from ..losses.utils import check_positive
 from .single_teacher_distill import SingleTeacherDistill
 
 

@@ -90,7 +90,7 @@ from mmrazor.registry import MODELS as RAZOR_MODELS
 from torch import Tensor, nn
 
 from kd_mmdet.models.algorithms.single_teacher_distill import SingleTeacherDistill
-from kd_mmdet.models.utils.standardize import standardize_channels
+from kd_mmdet.models.common.standardize import standardize_channels
 from kd_mmdet.registry import MODELS
 
 #: Heads whose forward CrossKD reproduces: stacked cls/reg convs, then the predictors.
@@ -152,7 +152,7 @@ def match_statistics(feat: Tensor, reference: Tensor) -> Tensor:
         \tilde F_c = \frac{F_c - \mu_c(F)}{\sigma_c(F) + \epsilon}\,\sigma_c(R) + \mu_c(R)
 
     statistics over (N, H, W), unbiased, :math:`\epsilon = 10^{-6}`
-    (:func:`kd_mmdet.models.utils.standardize_channels`, PKD's normalisation too); as
+    (:func:`kd_mmdet.models.common.standardize_channels`, PKD's normalisation too); as
     CrossKD's official code does before the teacher's layers. Gradients flow into ``feat`` only.
 
     Args:

@@ -13,8 +13,8 @@ import torch.nn.functional as F
 from mmrazor.models.architectures.connectors.base_connector import BaseConnector
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive
 from kd_mmdet.registry import MODELS
-from ..losses.utils import check_positive
 
 
 class ABF(nn.Module):

@@ -12,8 +12,8 @@ import torch
 from mmrazor.models.architectures.connectors.base_connector import BaseConnector
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive
 from kd_mmdet.registry import MODELS
-from ..losses.utils import check_positive
 
 
 def mgd_spatial_mask(shape: Sequence[int], lambda_mgd: float,

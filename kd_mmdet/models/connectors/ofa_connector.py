@@ -14,9 +14,9 @@ from typing import Dict, Optional
 from mmrazor.models.architectures.connectors.base_connector import BaseConnector
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive
 from kd_mmdet.registry import MODELS
 
-from ..losses.utils import check_positive
 
 
 class SepConvBlock(nn.Sequential):

@@ -32,8 +32,8 @@ from mmrazor.models.task_modules.recorder import (ModuleOutputsRecorder,
                                                   ParameterRecorder, RecorderManager)
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import describe
 from kd_mmdet.registry import MODELS
-from ..losses.utils import describe
 
 FUNCTION_RECORDERS = ('FunctionOutputs', 'FunctionInputs')
 METHOD_RECORDERS = ('MethodOutputs', 'MethodInputs')

@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive, check_reduction, check_same_shape
 from kd_mmdet.registry import MODELS
 from .kd_loss import kd_loss
-from .utils import check_positive, check_reduction, check_same_shape
 
 MMDET_REDUCTIONS = ('none', 'mean', 'sum')
 

@@ -8,9 +8,9 @@ In detection it is applied to the FPN outputs or to the head's per-level class l
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive, check_same_shape
 from kd_mmdet.registry import MODELS
 from .kd_loss import batch_dot
-from .utils import check_positive, check_same_shape
 
 
 def cwd_loss(preds_S: Tensor, preds_T: Tensor, tau: float = 1.0) -> Tensor:

@@ -11,10 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import (check_labels, check_positive, check_reduction,
+                                           check_same_shape)
 from kd_mmdet.registry import MODELS
 
 from .kd_loss import BATCH_REDUCTIONS, batch_dot, kl_rows, reduce_batch
-from .utils import check_labels, check_positive, check_reduction, check_same_shape
 
 
 def _split_target(z: Tensor, labels: Tensor, gt_mask: Tensor) -> tuple[Tensor, Tensor]:

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive
 from kd_mmdet.registry import MODELS
-from .utils import check_positive
 
 
 def fgd_masks(gt_bboxes: Sequence[Tensor], batch_input_shape: Tuple[int, int],

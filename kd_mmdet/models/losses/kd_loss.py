@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive, check_reduction, check_same_shape
 from kd_mmdet.registry import MODELS
 
-from .utils import check_positive, check_reduction, check_same_shape
 
 BATCH_REDUCTIONS = ('batchmean', 'sum', 'none')
 

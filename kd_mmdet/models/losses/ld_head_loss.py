@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from kd_mmdet.models.losses.ld_loss import ld_loss
-from kd_mmdet.models.losses.utils import check_positive, check_same_shape
+from kd_mmdet.models.common.checks import check_positive, check_same_shape
 from kd_mmdet.models.utils.vlr import anchor_gt_ious, bbox_iou, check_vlr_iou, vlr_mask
 from kd_mmdet.registry import MODELS
 

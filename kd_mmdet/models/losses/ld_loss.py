@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive, check_reduction, check_same_shape
 from kd_mmdet.registry import MODELS
 
 from .kd_loss import kl_rows
-from .utils import check_positive, check_reduction, check_same_shape
 
 MMDET_REDUCTIONS = ('none', 'mean', 'sum')
 

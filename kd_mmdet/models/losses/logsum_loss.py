@@ -9,9 +9,9 @@ LogSum distance below; KD on the logits (T = 1) and the task cross-entropy are a
 import torch
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive, check_same_shape
 from kd_mmdet.registry import MODELS
 
-from .utils import check_positive, check_same_shape
 
 
 def logsum_loss(preds_S: Tensor, preds_T: Tensor, alpha: float = 4.0,

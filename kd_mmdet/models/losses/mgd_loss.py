@@ -9,8 +9,8 @@ applied to every FPN output.
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import check_positive, check_same_shape
 from kd_mmdet.registry import MODELS
-from .utils import check_positive, check_same_shape
 
 
 def mgd_loss(preds_S: Tensor, preds_T: Tensor, alpha_mgd: float = 2e-5) -> Tensor:

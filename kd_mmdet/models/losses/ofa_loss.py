@@ -12,10 +12,11 @@ final logits; the branches exist in training only.
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from kd_mmdet.models.common.checks import (check_labels, check_positive, check_reduction,
+                                           check_same_shape)
 from kd_mmdet.registry import MODELS
 
 from .kd_loss import BATCH_REDUCTIONS, reduce_batch
-from .utils import check_labels, check_positive, check_reduction, check_same_shape
 
 
 def ofa_loss(preds_S: Tensor, preds_T: Tensor, gt_labels: Tensor, eps: float = 1.0,

@@ -20,15 +20,15 @@ from typing import Sequence, Union
 
 from torch import Tensor, nn
 
-from kd_mmdet.models.utils.standardize import STD_EPS, standardize_channels
+from kd_mmdet.models.common.checks import check_positive, check_same_shape
+from kd_mmdet.models.common.standardize import STD_EPS, standardize_channels
 from kd_mmdet.registry import MODELS
-from .utils import check_positive, check_same_shape
 
 #: Added to the standard deviation before dividing by it, as in mmrazor 1.0.
 PKD_EPS = STD_EPS
 
 #: PKD's normalisation: every channel standardised over the batch (or per image);
-#: :func:`kd_mmdet.models.utils.standardize_channels`, the one CrossKD's alignment uses.
+#: :func:`kd_mmdet.models.common.standardize_channels`, the one CrossKD's alignment uses.
 pkd_normalize = standardize_channels
 
 Maps = Union[Tensor, Sequence[Tensor]]

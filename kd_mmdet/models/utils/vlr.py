@@ -12,7 +12,7 @@ from typing import NamedTuple, Optional
 import torch
 from torch import Tensor
 
-from kd_mmdet.models.losses.utils import check_positive
+from kd_mmdet.models.common.checks import check_positive
 
 # mmdet's bbox_overlaps clamps the union (and our enclosing diagonal) by this value
 BOX_EPS = 1e-6

@@ -624,30 +624,15 @@ def select_runs(methods: Optional[Sequence[str]], tasks: Sequence[str],
 
 def config_options(config_path: str, settings: Settings, data_root: str, task: str,
                    teacher_ckpt: Optional[str], seed: int) -> List[str]:
-    """``--cfg-options`` of one run: data, image size, seed, teacher and score options."""
-    from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(REPO, config_path))
-    opts = [f'randomness.seed={seed}']
-    root = data_root.rstrip('/') + '/'
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts.append(f'{loader}.dataset.data_root={root}')
-    if task == 'det':
-        ann = osp.join(data_root, 'annotations', 'instances_val.json')
-        opts += [f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}']
-        if settings.img_size != 128:
-            for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-                pipeline = cfg[loader].dataset.pipeline
-                for i, step in enumerate(pipeline):
-                    if step['type'] == 'Resize':
-                        size = settings.img_size
-                        opts.append(f'{loader}.dataset.pipeline.{i}.scale=({size},{size})')
-        if settings.keep_all_scores:
-            opts += [f'model.{path}=0.0' for path in score_thr_paths(cfg.model)]
-    if teacher_ckpt is not None:
-        if 'teacher_ckpt' not in cfg.model:
-            raise ValueError(f'quality.py: {config_path} has no model.teacher_ckpt to set')
-        opts.append(f'model.teacher_ckpt={teacher_ckpt}')
-    return opts + list(settings.extra)
+    """``--cfg-options`` of one run: data, image size, seed, teacher and score options
+    (:func:`kd_mmdet.datasets.digits_options.digits_run_options`, as the plan's toy twin)."""
+    from kd_mmdet.datasets.digits_options import digits_run_options
+    try:
+        return digits_run_options(osp.join(REPO, config_path), data_root, task, teacher_ckpt,
+                                  seed, settings.img_size, settings.keep_all_scores,
+                                  settings.extra)
+    except ValueError as e:
+        raise ValueError(f'quality.py: {e}') from None
 
 
 def test_split_options(data_root: str, task: str = 'det') -> List[str]:
@@ -657,18 +642,6 @@ def test_split_options(data_root: str, task: str = 'det') -> List[str]:
     ann = osp.join(data_root, 'annotations', 'instances_test.json')
     return ['test_dataloader.dataset.ann_file=annotations/instances_test.json',
             f'test_evaluator.ann_file={ann}']
-
-
-def score_thr_paths(model: dict, prefix: str = '') -> List[str]:
-    """Dotted paths of every ``score_thr`` inside a ``test_cfg`` of a model dict."""
-    paths = []
-    for key, value in model.items():
-        path = f'{prefix}{key}'
-        if isinstance(value, dict):
-            paths += score_thr_paths(value, path + '.')
-        elif key == 'score_thr' and '.test_cfg.' in f'.{path}':
-            paths.append(path)
-    return paths
 
 
 def read_curve(work_dir: str, key: str) -> List[Tuple[int, float]]:

@@ -6,6 +6,9 @@ state and the filled plan table.
     python tools/plan.py --status                     # which rows have finished runs
     python tools/plan.py --table [--csv table.csv]    # the filled table (markdown, CSV)
     python tools/plan.py --toy [--epochs 3 --teacher-epochs 6]   # the toy twin, end to end
+    python tools/plan.py --preflight [--rows CWD DKD] [--synthetic] [--scale 320]
+                         [--iters 2] [--precision fp32|bf16t|amp] [--json F]
+                         # real training steps of each COCO run (tools/preflight.py)
 
 COCO runs go to ``work_dirs/plan/<config name>``; their teachers are model-zoo
 checkpoints. The recipe every COCO run follows is 8 GPUs x 2 images, batch 16 (the
@@ -57,16 +60,20 @@ RECIPE_GPUS = 8
 RECIPE_BATCH = 16
 
 
-def load_repro_table():
-    """tools/repro_table.py as a module (tools/ is not a package)."""
-    name = 'kd_mmdet_repro_table'
+def load_tool_module(filename: str):
+    """``tools/<filename>`` as a module (tools/ is not a package), loaded once."""
+    name = 'kd_mmdet_' + osp.splitext(filename)[0]
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, osp.join(REPO, 'tools', 'repro_table.py'))
+        spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', filename))
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         sys.modules[name] = module
     return sys.modules[name]
+
+
+def load_repro_table():
+    """tools/repro_table.py as a module."""
+    return load_tool_module('repro_table.py')
 
 
 # ---- the plan ------------------------------------------------------------------------
@@ -275,15 +282,13 @@ class ToySettings:
 def toy_command(run: Run, root: str, settings: ToySettings,
                 teacher_ckpt: Optional[str]) -> List[str]:
     """``tools/train.py`` argv of one toy run (data, image size, seed and teacher set by
-    benchmarks/quality.py's ``config_options``, the same overrides as the benchmark)."""
-    if REPO not in sys.path:
-        sys.path.insert(0, REPO)
-    from benchmarks.quality import Settings, config_options
+    :func:`kd_mmdet.datasets.digits_options.digits_run_options`, as the benchmark sets
+    them)."""
+    from kd_mmdet.datasets.digits_options import digits_run_options
     epochs = settings.teacher_epochs if run.role == 'teacher' else settings.epochs
-    opts = config_options(run.config, Settings(img_size=settings.img_size,
-                                               keep_all_scores=settings.keep_all_scores,
-                                               extra=list(settings.extra)),
-                          settings.data_dir(root), 'det', teacher_ckpt, settings.seed)
+    opts = digits_run_options(osp.join(REPO, run.config), settings.data_dir(root), 'det',
+                              teacher_ckpt, settings.seed, settings.img_size,
+                              settings.keep_all_scores, settings.extra)
     return [sys.executable, 'tools/train.py', run.config, '--epochs', str(epochs),
             '--work-dir', osp.join(root, run.name), '--cfg-options', *opts]
 
@@ -420,6 +425,45 @@ def _call(cmd: List[str], log: str, env: Dict[str, str]) -> None:
                            f'log {log}:\n{tail}')
 
 
+# ---- preflight -----------------------------------------------------------------------
+def preflight_runs(plan: dict, methods: Optional[Sequence[str]] = None) -> List[Run]:
+    """The COCO runs ``--preflight`` checks: every row and both baselines, or with
+    ``methods`` (``--rows``) those rows only, in the plan's order.
+
+    Raises:
+        ValueError: a name in ``methods`` is not a method of the plan.
+    """
+    runs = plan_runs(plan, toy=False)
+    if not methods:
+        return runs
+    known = [r.method for r in runs if r.role == 'row']
+    unknown = [m for m in methods if m not in known]
+    if unknown:
+        raise ValueError(f'tools/plan.py: --rows {", ".join(map(repr, unknown))}: not a '
+                         f'method of the plan ({", ".join(known)})')
+    return [r for r in runs if r.role == 'row' and r.method in methods]
+
+
+def run_preflight(plan: dict, args: argparse.Namespace) -> int:
+    """``--preflight``: tools/preflight.py on the runs of ``preflight_runs``; its table
+    and records (``row`` = method or ``baseline``); 1 if a run fails or ``--rows`` names
+    no row of the plan."""
+    if args.toy:
+        print('tools/plan.py: --preflight checks the COCO configs; --toy does not apply',
+              file=sys.stderr)
+        return 1
+    try:
+        runs = preflight_runs(plan, args.rows)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 1
+    preflight = load_tool_module('preflight.py')
+    records = preflight.run_preflight([osp.join(REPO, r.config) for r in runs],
+                                      preflight.options_from_args(args),
+                                      {osp.join(REPO, r.config): r.method for r in runs})
+    return preflight.report(records, args.json)
+
+
 # ---- command line --------------------------------------------------------------------
 def print_lines(plan: dict, runs: Sequence[Run], root: str, args: argparse.Namespace,
                 settings: ToySettings) -> List[str]:
@@ -461,6 +505,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     action.add_argument('--print', action='store_true', help='the command of every run')
     action.add_argument('--status', action='store_true', help='which runs have finished')
     action.add_argument('--table', action='store_true', help='the filled plan table')
+    action.add_argument('--preflight', action='store_true',
+                        help='a few training steps of every COCO run (tools/preflight.py)')
     parser.add_argument('--toy', action='store_true',
                         help="the plan's twin on the digits set; alone: train it end to end")
     parser.add_argument('--plan', default=PLAN, help='plan file (default: %(default)s)')
@@ -495,9 +541,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                      help='score_thr 0 everywhere: untrained smoke-run models still log a mAP')
     toy.add_argument('--cfg-options', nargs='+', default=[],
                      help='further key=value overrides for every toy run')
+    preflight = parser.add_argument_group('preflight (--preflight)')
+    preflight.add_argument('--rows', nargs='+', metavar='METHOD',
+                           help='these rows only (default: every row and both baselines)')
+    load_tool_module('preflight.py').add_preflight_arguments(preflight)
     args = parser.parse_args(argv)
 
     plan = load_plan(args.plan)
+    if args.preflight:
+        return run_preflight(plan, args)
     root = args.work_root or osp.join('work_dirs', 'plan_toy' if args.toy else 'plan')
     runs = plan_runs(plan, args.toy)
     repro = load_repro_table()

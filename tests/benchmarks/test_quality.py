@@ -14,6 +14,7 @@ from mmrazor.registry import MODELS
 
 from benchmarks import quality, stats
 from benchmarks.quality import PAIRS, Run, Settings
+from kd_mmdet.datasets.digits_options import score_thr_paths
 
 REPO = quality.REPO
 
@@ -209,7 +210,7 @@ def test_config_options_set_data_size_seed_teacher_and_scores():
 
 def test_score_thr_paths_include_two_stage_rcnn():
     cfg = Config.fromfile(osp.join(REPO, 'configs/dkd/dkd_faster-rcnn_digits.py'))
-    paths = quality.score_thr_paths(cfg.model)
+    paths = score_thr_paths(cfg.model)
     assert 'architecture.test_cfg.rcnn.score_thr' in paths
     assert 'teacher.test_cfg.rcnn.score_thr' in paths
 

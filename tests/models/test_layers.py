@@ -1,4 +1,5 @@
-"""The import layers of ``kd_mmdet.models``: what is shared sits below what uses it.
+"""The import layers of ``kd_mmdet.models`` and of the tools: what is shared sits below
+what uses it.
 
 ``common`` (checks, per-channel standardisation) imports nothing else of kd_mmdet;
 ``utils`` and the connectors import no loss or algorithm; a method's file imports no other
@@ -67,3 +68,15 @@ def test_crosskd_does_not_import_pkd():
     imports = kd_mmdet_imports(osp.join(MODELS, 'algorithms', 'crosskd.py'))
     assert 'kd_mmdet.models.common.standardize' in imports
     assert not [m for m in imports if 'pkd' in m], imports
+
+
+@pytest.mark.parametrize('path', sorted(glob.glob(osp.join(REPO, 'tools', '**', '*.py'),
+                                        recursive=True)),
+                         ids=lambda p: osp.relpath(p, REPO))
+def test_tools_import_no_benchmark(path):
+    """A user tool runs without the benchmark harness: what both need (the toy runs'
+    options, the peak-memory reader) lives in kd_mmdet."""
+    tree = ast.parse(open(path).read())
+    imported = [n.module or '' for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m.split('.')[0] == 'benchmarks'], imported

@@ -407,6 +407,14 @@ def warmup_iters(config_path: str) -> int:
     return 0
 
 
+def run_config(work_dir: str, config_path: str) -> str:
+    """The config a run trained with: the one mmengine's Runner wrote into its work dir
+    (``--cfg-options`` applied, e.g. a longer warm-up), else ``config_path``."""
+    name = osp.basename(config_path)
+    dumped = osp.join(work_dir, name)
+    return dumped if osp.isfile(dumped) else config_path
+
+
 def stalled_epochs(rows: Sequence[dict], warmup: int,
                    fraction: float = STALL_FRACTION) -> List[int]:
     """The epochs after the warm-up whose every logged task loss is at least ``fraction``
@@ -1072,7 +1080,7 @@ class Bench:
             result['status'] = f'no {key} logged'
         if task == 'cls':
             with self.config_lock:
-                warmup = warmup_iters(osp.join(REPO, result['config']))
+                warmup = warmup_iters(run_config(work_dir, osp.join(REPO, result['config'])))
             stalled = stalled_epochs(read_scalars(work_dir), warmup)
             if stalled:
                 # a seed that sat at chance is a failed run, not a low score

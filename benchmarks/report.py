@@ -112,19 +112,59 @@ def recipe_rows(recipes: Sequence[Tuple[str, List[dict]]]) -> List[List[str]]:
         base = [r for r in results if r['role'] == 'baseline']
         for m in sorted({int(r.get('schedule', 'x1')[1:]) for r in base}):
             runs = [r for r in base if r.get('schedule', 'x1') == f'x{m}']
-            failed = sorted((r['seed'], r.get('stalled_value')) for r in runs
-                            if str(r.get('status') or '').startswith('failed'))
+            failed = sorted((r['seed'], r.get('stalled_value'), chance_epochs(r['status']))
+                            for r in runs if str(r.get('status') or '').startswith('failed'))
             rows.append([label, f'x{m}', str(runs[0]['epochs']),
                          MISSING if t_value is None else f'{t_value:.1f}',
                          fmt_values(by_seed(runs)),
-                         ', '.join(f'{seed} ({fmt_num(value)})' for seed, value in failed)
-                         or 'none'])
+                         ', '.join(f'{seed} ({epochs}{fmt_num(value)})'
+                                   for seed, value, epochs in failed) or 'none'])
     return rows
 
 
 RECIPE_HEADER = ['recipe', 'schedule', 'epochs', 'teacher', 'student top-1 per seed '
-                 '(mean ± sd)', 'seeds failed: at chance after the warm-up (their final '
-                 'top-1, not averaged)']
+                 '(mean ± sd)', 'seeds failed: at chance after the warm-up (the epochs at '
+                 'chance; the final top-1, not averaged)']
+
+
+def chance_epochs(status: str) -> str:
+    """``epochs 2–4; `` from a failed run's status (``... through epoch(s) 2, 3, 4 after
+    warm-up``), or nothing where the status names no epochs."""
+    match = re.search(r'epoch\(s\) ([\d, ]+)', status)
+    if not match:
+        return ''
+    epochs = [int(e) for e in match.group(1).replace(' ', '').split(',') if e]
+    span = str(epochs[0]) if len(epochs) == 1 else f'{epochs[0]}–{epochs[-1]}'
+    return f'epoch{"s" if len(epochs) > 1 else ""} {span}; '
+
+
+def preflight_rows(records: Sequence[dict]) -> List[List[str]]:
+    """The plan's COCO configs at full size (``tools/plan.py --preflight --json``): per
+    row, the padded input, the step's wall time and peak memory, the teacher's share of
+    the step, and the distillation terms summed next to the detection loss (the sum of
+    the other loss terms) of the last step, with their ratio."""
+    rows = []
+    for r in records:
+        terms = r.get('terms') or {}
+        distill = sum(v for k, v in terms.items() if k.startswith('distill.'))
+        detection = sum(v for k, v in terms.items()
+                        if not k.startswith('distill.') and 'loss' in k and k != 'loss')
+        has_distill = any(k.startswith('distill.') for k in terms)
+        share = r.get('teacher_share')
+        rows.append([
+            r['row'], osp.basename(r['config']), 'ok' if r['ok'] else 'FAILED',
+            ' × '.join(map(str, r['input_shape'])) if r.get('input_shape') else MISSING,
+            MISSING if r.get('step_s') is None else f'{r["step_s"]:.1f}',
+            MISSING if r.get('peak_mem_mb') is None else f'{r["peak_mem_mb"] / 1024:.1f}',
+            MISSING if share is None else f'{100 * share:.0f} %',
+            f'{distill:.3g}' if has_distill else MISSING, f'{detection:.3g}',
+            f'{distill / detection:.2f}' if has_distill and detection else MISSING])
+    return rows
+
+
+PREFLIGHT_HEADER = ['row', 'config', 'checks', 'input (H × W, padded)', 'step s',
+                    'peak GiB (RSS)', 'teacher share', 'distillation terms',
+                    'detection loss', 'ratio']
 
 
 # ---- sections ------------------------------------------------------------------------
@@ -148,9 +188,19 @@ def _cls_recipes() -> str:
     return to_markdown(RECIPE_HEADER, recipe_rows(recipes))
 
 
+def _preflight() -> str:
+    with open(osp.join(REPO, PREFLIGHT_RECORDS)) as f:
+        return to_markdown(PREFLIGHT_HEADER, preflight_rows(json.load(f)))
+
+
+#: ``tools/plan.py --preflight --synthetic --json`` at full COCO size on the CPU.
+PREFLIGHT_RECORDS = 'docs/preflight/plan_coco_scale_cpu.json'
+
 # (label, folder under docs/quality/cls-recipe/) of the classification recipes compared.
 CLS_RECIPES = [('AdamW 2e-3, wd 0.05, 50-iteration warm-up (before)', 'adamw'),
-               ('SGD 0.05, momentum 0.9, wd 5e-4, 50-iteration warm-up', 'sgd')]
+               ('SGD 0.05, momentum 0.9, wd 5e-4, 50-iteration warm-up', 'sgd'),
+               ('SGD 0.025, momentum 0.9, wd 5e-4, batch 16 (4x the steps), 200-iteration '
+                'warm-up', 'sgd-b16')]
 
 SECTIONS: List[Section] = [
     Section('schedule', 'docs/benchmarks.md', _schedule),

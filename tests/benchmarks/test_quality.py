@@ -489,3 +489,30 @@ def test_a_classification_run_at_chance_after_warm_up_is_failed_not_scored(tmp_p
     assert res['value'] is None and res['stalled_value'] == pytest.approx(25.0)
     assert res['status'].startswith('failed: training loss >= 0.95 ln 10 through epoch(s) 2')
     assert quality.by_seed([dict(res, seed=0)]) == {}
+
+
+def test_the_warm_up_is_the_runs_own(tmp_path):
+    """A run trained with ``--cfg-options param_scheduler.0.end=100`` is judged after its
+    own 100-iteration warm-up (the config mmengine wrote into its work dir), not after the
+    config file's 50: the rows of epoch 2 (steps 75 and 100) are then warm-up."""
+    from mmengine.config import Config
+    rows = [dict(epoch=2, step=75, loss=2.28), dict(epoch=2, step=100, loss=2.25),
+            dict(epoch=3, step=125, loss=1.50)]
+    args = argparse.Namespace(work_root=str(tmp_path), dry_run=False, report_only=True,
+                              threads=1)
+    bench = quality.Bench(args, Settings())
+    config = 'configs/cls/toy/resnet8_digits.py'
+    results = []
+    for name, end in (('as_written', None), ('longer_warm_up', 100)):
+        work = fake_work_dir(str(tmp_path), name, [25.0], key='accuracy/top1', epochs=2)
+        with open(osp.join(work, '20260101_000000', 'vis_data', 'scalars.json'), 'w') as f:
+            f.write(''.join(json.dumps(r) + '\n' for r in rows + [{'accuracy/top1': 25.0}]))
+        if end is not None:
+            cfg = Config.fromfile(osp.join(REPO, config))
+            cfg.merge_from_dict({'param_scheduler.0.end': end})
+            cfg.dump(osp.join(work, osp.basename(config)))
+        results.append(bench.collect(dict(work_dir=work, epochs=2, status=None, value=None,
+                                          wall=None, config=config), 'cls'))
+    assert quality.warmup_iters(osp.join(REPO, config)) == 50
+    assert results[0]['status'].startswith('failed') and results[0]['value'] is None
+    assert results[1]['status'] is None and results[1]['value'] == pytest.approx(25.0)

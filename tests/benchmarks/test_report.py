@@ -33,10 +33,15 @@ def test_recipe_rows_list_the_failed_seeds_and_leave_them_out():
     """A failed seed (at chance) is named and not averaged in."""
     results = [dict(role='teacher', value=90.0, seed=0),
                base('cls', 'x1', 0, 80.0, 15), base('cls', 'x1', 1, 82.0, 15),
-               dict(base('cls', 'x1', 2, None, 15, status='failed: training loss >= ...'),
-                    stalled_value=51.7)]
+               dict(base('cls', 'x1', 2, None, 15, status='failed: training loss >= 0.95 ln '
+                                                          '10 through epoch(s) 2, 3, 4 after '
+                                                          'warm-up'), stalled_value=51.7),
+               dict(base('cls', 'x1', 3, None, 15, status='failed: training loss >= 0.95 ln '
+                                                          '10 through epoch(s) 2 after warm-up'),
+                    stalled_value=60.0)]
     rows = report.recipe_rows([('SGD', results)])
-    assert rows == [['SGD', 'x1', '15', '90.0', '80.0, 82.0 (81.0 ± 1.4)', '2 (51.7)']]
+    assert rows == [['SGD', 'x1', '15', '90.0', '80.0, 82.0 (81.0 ± 1.4)',
+                     '2 (epochs 2–4; 51.7), 3 (epoch 2; 60.0)']]
 
 
 def test_render_replaces_only_the_body_between_the_markers():
@@ -46,3 +51,18 @@ def test_render_replaces_only_the_body_between_the_markers():
         'before\n<!-- report:t (generated) -->\n| a |\n<!-- /report:t -->\nafter\n'
     with pytest.raises(ValueError, match="x.md has no section 't'"):
         report.render('no markers', section)
+
+
+def test_preflight_rows_sum_the_distillation_terms_beside_the_detection_loss():
+    """Distillation terms summed (0.3 + 0.1) next to the other loss terms (1.5 + 0.5; the
+    total ``loss`` and non-loss logs left out); a baseline has no distillation column."""
+    row = dict(row='CWD', config='configs/cwd/x.py', ok=True, input_shape=[800, 1344],
+               step_s=12.34, peak_mem_mb=5120.0, teacher_share=0.25,
+               terms={'loss': 2.4, 'loss_cls': 1.5, 'loss_bbox': 0.5, 'acc': 90.0,
+                      'distill.loss_cwd_fpn0': 0.3, 'distill.loss_cwd_fpn1': 0.1})
+    base = dict(row, row='baseline', teacher_share=None,
+                terms={'loss': 2.0, 'loss_cls': 1.5, 'loss_bbox': 0.5})
+    rows = report.preflight_rows([row, base])
+    assert rows[0] == ['CWD', 'x.py', 'ok', '800 × 1344', '12.3', '5.0', '25 %', '0.4', '2',
+                       '0.20']
+    assert rows[1][6:] == ['—', '—', '2', '—']

@@ -158,7 +158,7 @@ def preflight_rows(records: Sequence[dict]) -> List[List[str]]:
             MISSING if r.get('peak_mem_mb') is None else f'{r["peak_mem_mb"] / 1024:.1f}',
             MISSING if share is None else f'{100 * share:.0f} %',
             f'{distill:.3g}' if has_distill else MISSING, f'{detection:.3g}',
-            f'{distill / detection:.2f}' if has_distill and detection else MISSING])
+            f'{distill / detection:.2g}' if has_distill and detection else MISSING])
     return rows
 
 
@@ -205,6 +205,7 @@ CLS_RECIPES = [('AdamW 2e-3, wd 0.05, 50-iteration warm-up (before)', 'adamw'),
 SECTIONS: List[Section] = [
     Section('schedule', 'docs/benchmarks.md', _schedule),
     Section('cls-recipe', 'docs/benchmarks.md', _cls_recipes),
+    Section('preflight', 'README.md', _preflight),
 ]
 
 

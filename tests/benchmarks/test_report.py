@@ -64,5 +64,5 @@ def test_preflight_rows_sum_the_distillation_terms_beside_the_detection_loss():
                 terms={'loss': 2.0, 'loss_cls': 1.5, 'loss_bbox': 0.5})
     rows = report.preflight_rows([row, base])
     assert rows[0] == ['CWD', 'x.py', 'ok', '800 × 1344', '12.3', '5.0', '25 %', '0.4', '2',
-                       '0.20']
+                       '0.2']
     assert rows[1][6:] == ['—', '—', '2', '—']

@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 if __package__:
+    from . import quality
     from .stats import by_seed, paired_delta
 else:  # run as a script: benchmarks/ is on sys.path
+    import quality
     from stats import by_seed, paired_delta
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -166,6 +168,74 @@ PREFLIGHT_HEADER = ['row', 'config', 'checks', 'input (H × W, padded)', 'step s
                     'peak GiB (RSS)', 'teacher share', 'distillation terms',
                     'detection loss', 'ratio']
 
+def headline_rows(results: List[dict], runs: Sequence['quality.Run'], ref: str = 'fp32'
+                  ) -> Tuple[List[List[str]], List[str]]:
+    """The benchmark's one table: per method of ours, its effect on the held-out test
+    images and what sits beside it; and one line per method not at "≥ +1.0".
+
+    Only test-split records at the benchmark's precision ``ref`` and the standard
+    schedule (``x1``) count. The Δ is paired by seed with the baseline of the method's pair
+    (``stats.paired_delta``: a seed missing or failed on either side is dropped from
+    both); the gap closed is that Δ over the teacher's lead on the same seeds' baseline;
+    ours − peer pairs our run with the peer implementation's by seed; the time ratio is
+    the method's mean wall time over the baseline's (same epochs, from each run's log).
+
+    Args:
+        results: records of a quality.py root (``name``, ``role``, ``pair``, ``seed``,
+            ``value``, ``wall``, ``split``, ``precision``, ``schedule``).
+        runs: the benchmark's runs (``quality.Run``): ours are those with no ``peer_of``
+            and implementation ``kd_mmdet``; a run's ``recipe_change`` says how its toy
+            weights differ from the recipe, its ``diagnosis`` why it is below +1.0.
+    """
+    kept = [r for r in results if r.get('split') == 'test'
+            and r.get('precision', 'fp32') == ref and r.get('schedule', 'x1') == 'x1']
+
+    def of(**match):
+        return [r for r in kept if all(r.get(k) == v for k, v in match.items())]
+
+    rows, below = [], []
+    for run in runs:
+        if run.impl != 'kd_mmdet' or run.peer_of:
+            continue
+        mine = by_seed(of(name=run.name))
+        base_runs = of(role='baseline', pair=run.pair)
+        base = by_seed(base_runs)
+        teacher = by_seed(of(role='teacher', pair=run.pair))
+        delta = paired_delta(mine, base)
+        label = f'{run.method} · {quality.PAIRS[run.pair].label}'
+        gap = wall_ratio = None
+        if delta is not None:
+            base_mean = statistics.fmean(base[s] for s in delta.seeds)
+            t_mean = statistics.fmean(teacher.values()) if teacher else None
+            gap = quality.gap_closed(base_mean + delta.mean, base_mean, t_mean)
+            mine_wall = by_seed(of(name=run.name), 'wall')
+            base_wall = by_seed(base_runs, 'wall')
+            seeds = set(mine_wall) & set(base_wall)
+            if seeds:
+                wall_ratio = statistics.fmean(mine_wall[s] for s in seeds) / \
+                    statistics.fmean(base_wall[s] for s in seeds)
+        peers = []
+        for peer in [p for p in runs if p.peer_of == run.name]:
+            diff = paired_delta(mine, by_seed(of(name=peer.name)))
+            peers.append(f'{diff.text()} ({peer.impl})' if diff is not None
+                         else f'{MISSING} ({peer.impl})')
+        rows.append([label, f'`{run.config}`',
+                     'not run' if delta is None else f'{delta.text()} ({delta.n} seeds)',
+                     MISSING if gap is None else f'{gap:.0f} %',
+                     '; '.join(peers) or MISSING,
+                     MISSING if wall_ratio is None else f'{wall_ratio:.2f}',
+                     run.recipe_change or 'no'])
+        if delta is not None and not delta.above(1.0):
+            below.append(f'- {label}: Δ {delta.text()} — '
+                         f'{run.diagnosis or "no diagnosis yet"}')
+    return rows, below
+
+
+HEADLINE_HEADER = ['method · pair', 'config', 'Δ mAP / top-1 on test [95 % interval]',
+                   'gap closed', 'ours − peer', 'time ratio', 'toy weights differ from '
+                   'the recipe']
+
+
 
 # ---- sections ------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -188,10 +258,23 @@ def _cls_recipes() -> str:
     return to_markdown(RECIPE_HEADER, recipe_rows(recipes))
 
 
+def _headline() -> str:
+    results = load(HEADLINE_RESULTS)['results'] if osp.isfile(
+        osp.join(REPO, HEADLINE_RESULTS)) else []
+    rows, below = headline_rows(results, quality.DET_RUNS + quality.CLS_RUNS)
+    text = to_markdown(HEADLINE_HEADER, rows)
+    if not results:
+        text += f'\n\nNo held-out run is committed yet ({HEADLINE_RESULTS}).'
+    return text + ('\n\n' + '\n'.join(below) if below else '')
+
+
 def _preflight() -> str:
     with open(osp.join(REPO, PREFLIGHT_RECORDS)) as f:
         return to_markdown(PREFLIGHT_HEADER, preflight_rows(json.load(f)))
 
+
+#: The held-out run: every final config scored once on the test images.
+HEADLINE_RESULTS = 'docs/quality/heldout/results.json'
 
 #: ``tools/plan.py --preflight --synthetic --json`` at full COCO size on the CPU.
 PREFLIGHT_RECORDS = 'docs/preflight/plan_coco_scale_cpu.json'
@@ -203,6 +286,8 @@ CLS_RECIPES = [('AdamW 2e-3, wd 0.05, 50-iteration warm-up (before)', 'adamw'),
                 'warm-up', 'sgd-b16')]
 
 SECTIONS: List[Section] = [
+    Section('headline', 'docs/benchmarks.md', _headline),
+    Section('headline', 'README.md', _headline),
     Section('schedule', 'docs/benchmarks.md', _schedule),
     Section('cls-recipe', 'docs/benchmarks.md', _cls_recipes),
     Section('preflight', 'README.md', _preflight),
@@ -224,6 +309,85 @@ def render(text: str, section: Section, body: Optional[str] = None) -> str:
     body = section.body() if body is None else body
     return pattern.sub(lambda m: m.group(1) + body.rstrip('\n') + '\n' + m.group(3), text,
                        count=1)
+
+
+# ---- model index --------------------------------------------------------------------
+#: ``Task`` and metric of a digits row's result, by the task of its pair.
+DIGITS_METRIC = {'det': ('Object Detection', 'box AP'),
+                 'cls': ('Image Classification', 'Top 1 Accuracy')}
+_DIGITS_ROW = re.compile(
+    r'(    Config: (?P<config>\S+)\n    Metadata:\n(?:      .*\n)*?'
+    r'      Training Data: Digits\n(?:      (?!Results Source).*\n)*)'
+    r'(?P<tail>      Results Source: .*\n(?:    Results:\n(?:      .*\n)*)?)')
+
+
+def digits_result(results: List[dict], config: str, ref: str = 'fp32'
+                  ) -> Optional[Tuple[str, float, int]]:
+    """``(task, mean, seeds)`` of the held-out test records of ``config`` (our
+    implementation, precision ``ref``, the standard schedule), None without one."""
+    runs = [r for r in results if r.get('config') == config and r.get('split') == 'test'
+            and r.get('impl', 'kd_mmdet') == 'kd_mmdet' and r.get('precision', 'fp32') == ref
+            and r.get('schedule', 'x1') == 'x1' and r.get('role') in
+            ('teacher', 'baseline', 'method')]
+    values = by_seed(runs)
+    if not values:
+        return None
+    task = quality.PAIRS[runs[0]['pair']].task
+    return task, statistics.fmean(values.values()), len(values)
+
+
+def benchmark_configs() -> set:
+    """The configs the quality benchmark trains: every run's, teachers and baselines."""
+    runs = list(quality.runs_by_name().values()) + \
+        [run for pair in quality.PAIRS.values() for run in (pair.teacher, pair.baseline)]
+    return {run.config for run in runs}
+
+
+def digits_tail(found: Optional[Tuple[str, float, int]], benchmarked: bool = True) -> str:
+    """The ``Results Source`` line and ``Results`` block of a digits row."""
+    if found is None:
+        why = ('not measured in the held-out setting yet' if benchmarked
+               else 'not a run of the quality benchmark')
+        return f"      Results Source: 'docs/benchmarks.md: {why}'\n"
+    task, mean, n = found
+    name, metric = DIGITS_METRIC[task]
+    seeds = f'mean of {n} seeds' if n > 1 else '1 seed'
+    return (f"      Results Source: 'docs/benchmarks.md: held-out run, {seeds} on the test "
+            f"images ({HEADLINE_RESULTS})'\n"
+            f'    Results:\n      - Task: {name}\n        Dataset: Digits\n'
+            f'        Metrics:\n          {metric}: {mean:.1f}\n')
+
+
+def render_metafile(text: str, results: List[dict]) -> str:
+    """A metafile's text with every digits row's result written from ``results``."""
+    ours = benchmark_configs()
+    return _DIGITS_ROW.sub(
+        lambda m: m.group(1) + digits_tail(digits_result(results, m.group('config')),
+                                           m.group('config') in ours), text)
+
+
+def _metafiles() -> List[str]:
+    import glob
+    return sorted(osp.relpath(p, REPO) for p in glob.glob(
+        osp.join(REPO, 'configs', '**', 'metafile.yml'), recursive=True))
+
+
+def run_metafiles(check: bool) -> List[str]:
+    """Write (or with ``check``, compare) every metafile's digits rows; the paths that
+    differ."""
+    results = load(HEADLINE_RESULTS)['results'] if osp.isfile(
+        osp.join(REPO, HEADLINE_RESULTS)) else []
+    differ = []
+    for path in _metafiles():
+        with open(osp.join(REPO, path)) as f:
+            text = f.read()
+        new = render_metafile(text, results)
+        if new != text:
+            differ.append(path)
+            if not check:
+                with open(osp.join(REPO, path), 'w') as f:
+                    f.write(new)
+    return differ
 
 
 def run(check: bool, sections: Sequence[Section] = tuple(SECTIONS)) -> List[str]:
@@ -251,7 +415,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--check', action='store_true',
                         help='write nothing; exit 1 when a committed section differs')
     args = parser.parse_args(argv)
-    differ = run(args.check)
+    differ = run(args.check) + run_metafiles(args.check)
     if args.check and differ:
         print(f'report.py: generated sections differ from the raw data: '
               f'{", ".join(differ)}; run python benchmarks/report.py', file=sys.stderr)

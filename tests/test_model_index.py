@@ -134,10 +134,12 @@ def test_metadata_matches_the_config(config):
 
 def test_results_name_their_task_dataset_metric_and_source():
     """COCO rows quote a published number with its source, digits rows our measurement
-    (docs/benchmarks.md); the metric fits the task; values are percentages."""
+    (docs/benchmarks.md, written by benchmarks/report.py); the metric fits the task;
+    values are percentages."""
     _, models = load_rows()
     with_results = [m for m in models if m.get('Results')]
-    assert len(with_results) >= 30
+    assert len([m for m in with_results
+                if m['Metadata']['Training Data'] != 'Digits']) >= 25
     for row in with_results:
         for result in row['Results']:
             assert result['Task'] in METRIC and result['Dataset'] in DATASETS, row['Name']
@@ -145,10 +147,11 @@ def test_results_name_their_task_dataset_metric_and_source():
             value = result['Metrics'][METRIC[result['Task']]]
             assert isinstance(value, float) and 0 < value < 100, row['Name']
             assert result['Dataset'] == row['Metadata']['Training Data'], row['Name']
+    for row in models:
         source = row['Metadata'].get('Results Source', '')
         if row['Metadata']['Training Data'] == 'Digits':
             assert source.startswith('docs/benchmarks.md'), row['Name']
-        else:
+        elif row.get('Results'):
             assert source, f'{row["Name"]}: a published number needs its source'
 
 

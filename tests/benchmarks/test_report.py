@@ -66,3 +66,97 @@ def test_preflight_rows_sum_the_distillation_terms_beside_the_detection_loss():
     assert rows[0] == ['CWD', 'x.py', 'ok', '800 × 1344', '12.3', '5.0', '25 %', '0.4', '2',
                        '0.2']
     assert rows[1][6:] == ['—', '—', '2', '—']
+
+
+def rec(name, role, seed, value, wall=100.0, split='test', schedule='x1', pair='gfl',
+        precision='fp32'):
+    return dict(name=name, role=role, pair=pair, seed=seed, value=value, wall=wall,
+                split=split, schedule=schedule, precision=precision)
+
+
+def test_headline_pairs_test_records_by_seed_and_leaves_the_rest_out():
+    """Only test, fp32, x1 records count: val scores, the x2 baseline and an amp run would
+    each change the numbers if they leaked in. Δ per seed (2, 2.5, 2) over the baseline,
+    peer difference per seed (1, 0.5, 0), a failed seed dropped from both sides, the wall
+    ratio of the paired seeds, the teacher's gap."""
+    from benchmarks.quality import Run
+    runs = [Run('cwd_fpn', 'configs/cwd/a.py', 'gfl', 'CWD (FPN)'),
+            Run('cwd_fpn_mmrazor', 'b.py', 'gfl', 'CWD (FPN)', 'mmrazor', peer_of='cwd_fpn'),
+            Run('fgd', 'configs/fgd/c.py', 'gfl', 'FGD', recipe_change='T 0.5 → 1',
+                diagnosis='toy artefact')]
+    results = [rec('gfl_teacher', 'teacher', 0, 31.0),
+               *[rec('gfl_student', 'baseline', s, v) for s, v in enumerate([20, 22, 21])],
+               *[rec('gfl_student', 'baseline', s, 40.0, schedule='x2') for s in range(3)],
+               *[rec('gfl_student', 'baseline', s, 10.0, split='val') for s in range(3)],
+               *[rec('cwd_fpn', 'method', s, v, wall=300.0)
+                 for s, v in enumerate([22, 24.5, 23])],
+               *[rec('cwd_fpn', 'method', s, 90.0, precision='amp') for s in range(3)],
+               *[rec('cwd_fpn_mmrazor', 'method', s, v) for s, v in enumerate([21, 24, 23])],
+               rec('fgd', 'method', 0, None), rec('fgd', 'method', 1, 21.5),
+               rec('fgd', 'method', 2, 21.0)]
+    rows, below = report.headline_rows(results, runs)
+    assert len(rows) == 2  # the peer is a column of ours, not a row
+    cwd, fgd = rows
+    assert cwd[0] == 'CWD (FPN) · GFL R50→R18'
+    assert cwd[2].startswith('+2.2 [') and cwd[2].endswith('(3 seeds)')
+    assert cwd[3] == '22 %'                      # 2.17 / (31 - 21)
+    assert cwd[4].startswith('+0.5 [') and cwd[4].endswith('(mmrazor)')
+    assert cwd[5] == '3.00' and cwd[6] == 'no'
+    assert fgd[2].startswith('-0.2 [') and fgd[2].endswith('(2 seeds)')  # seeds 1, 2
+    assert fgd[6] == 'T 0.5 → 1'
+    assert below == [f'- FGD · GFL R50→R18: Δ {fgd[2].rsplit(" (", 1)[0]} — toy artefact']
+
+
+def test_headline_without_records_says_not_run():
+    from benchmarks.quality import Run
+    rows, below = report.headline_rows([], [Run('kd', 'k.py', 'cls', 'KD')])
+    assert rows == [['KD · ResNet-20→ResNet-8', '`k.py`', 'not run', '—', '—', '—', 'no']]
+    assert below == []
+
+
+METAFILE = '''Models:
+  - Name: cwd_fpn_gfl_digits
+    In Collection: CWD
+    Config: configs/cwd/cwd_fpn_gfl_digits.py
+    Metadata:
+      Training Data: Digits
+      Epochs: 12
+      Results Source: 'an old run'
+    Results:
+      - Task: Object Detection
+        Dataset: Digits
+        Metrics:
+          box AP: 5.6
+
+  - Name: cwd_fpn_gfl_r101-r50_1x_coco
+    In Collection: CWD
+    Config: configs/cwd/cwd_fpn_gfl_r101-r50_1x_coco.py
+    Metadata:
+      Training Data: COCO
+      Results Source: a paper
+    Results:
+      - Task: Object Detection
+        Dataset: COCO
+        Metrics:
+          box AP: 41.9
+'''
+
+
+def test_metafile_digits_rows_take_the_held_out_test_mean_and_nothing_else():
+    """A digits row's result is the mean of its config's test records of ours (val
+    records, peers and other precisions left out); a COCO row is not touched; without a
+    held-out record the old number goes."""
+    config = 'configs/cwd/cwd_fpn_gfl_digits.py'
+    results = [dict(rec('cwd_fpn', 'method', s, v), config=config, impl='kd_mmdet')
+               for s, v in enumerate([30.0, 31.0, 32.5])]
+    results += [dict(rec('cwd_fpn', 'method', 0, 99.0, split='val'), config=config),
+                dict(rec('cwd_fpn', 'method', 0, 99.0, precision='amp'), config=config),
+                dict(rec('x', 'method', 0, 99.0), config=config, impl='mmrazor')]
+    text = report.render_metafile(METAFILE, results)
+    assert "      Results Source: 'docs/benchmarks.md: held-out run, mean of 3 seeds" in text
+    assert '          box AP: 31.2\n\n  - Name: cwd_fpn_gfl_r101' in text
+    assert text.split('  - Name: cwd_fpn_gfl_r101')[1] == \
+        METAFILE.split('  - Name: cwd_fpn_gfl_r101')[1]
+    empty = report.render_metafile(METAFILE, [])
+    assert 'box AP: 5.6' not in empty and "the held-out setting yet'\n\n" in empty
+    assert report.render_metafile(text, results) == text

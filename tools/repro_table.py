@@ -53,29 +53,21 @@ def describe_model(model: dict) -> str:
     return f'{name} {prefix}{depth}'
 
 
-# Loss types (without "Loss") that are not named after their method.
-METHOD_OF_LOSS = {'HCL': 'ReviewKD', 'LDHead': 'LD', 'ChannelWiseDivergence': 'CWD',
-                  'KLDivergence': 'KD', 'KnowledgeDistillationKLDiv': 'LD'}
-
-
-# Algorithms that are a method themselves (their terms are not distiller losses).
-METHOD_OF_ALGORITHM = {'CrossKDDistill': 'CrossKD'}
-
-
 def describe_method(cfg: Config) -> str:
     """Distillation methods of a run (e.g. ``CWD``, ``DKD+ReviewKD``, ``CrossKD+PKD``),
     or ``baseline``."""
+    from kd_mmdet.methods import loss_method, method_of_type
     if is_mmdet_ld(cfg.model):
         return 'LD (mmdet LDHead)'
-    algorithm = METHOD_OF_ALGORITHM.get(str(cfg.model.get('type', '')).split('.')[-1])
+    model_type = str(cfg.model.get('type', ''))
+    algorithm = method_of_type(model_type) if model_type else None
     distiller = cfg.model.get('distiller')
     if distiller is None and algorithm is None:
         return 'baseline'
     kinds = [algorithm] if algorithm else []
     distiller = distiller or {}
     for loss in distiller.get('distill_losses', {}).values():
-        kind = re.sub(r'Loss$', '', loss['type'].split('.')[-1])
-        kind = METHOD_OF_LOSS.get(kind, kind)
+        kind = loss_method(loss['type'])
         if kind not in kinds:
             kinds.append(kind)
     return '+'.join(kinds) or 'distill'

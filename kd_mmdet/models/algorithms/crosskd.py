@@ -204,6 +204,7 @@ class CrossKDDistill(SingleTeacherDistill):
         **kwargs: everything ``kd_mmdet.SingleTeacherDistill`` takes (``distiller``
             for further losses such as PKD on the FPN).
     """
+    method = 'CrossKD'  # kd_mmdet.methods: an algorithm that is a method itself
 
     def __init__(self, *args, reused_teacher_head_idx: int = 3,
                  student_head_idx: Optional[int] = None,

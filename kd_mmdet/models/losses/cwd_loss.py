@@ -55,6 +55,8 @@ class CWDLoss(nn.Module):
         loss_weight: multiplier of the loss, >= 0 (5 in mmdetection-distiller's
             RetinaNet configs, 10 in mmrazor 1.0's).
     """
+    # kd_mmdet.methods: mmrazor's implementation of the same loss
+    upstream_types = ('ChannelWiseDivergence', )
 
     #: Arguments that must share one shape; a dry run checks them before training
     #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).

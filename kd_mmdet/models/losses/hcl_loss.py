@@ -95,6 +95,7 @@ class HCLLoss(nn.Module):
             R101→R18; paper).
         pool_sizes: sizes of the pooled maps, positive ints (official: 4, 2, 1).
     """
+    method = 'ReviewKD'  # kd_mmdet.methods: the method it implements
 
     #: Arguments that must share one shape; a dry run checks them before training
     #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).

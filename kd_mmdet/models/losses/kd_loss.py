@@ -93,6 +93,8 @@ class KDLoss(nn.Module):
         reduction: ``'batchmean'`` (sum over classes and samples / N), ``'sum'`` or
             ``'none'`` (per-sample loss of shape (N,)).
     """
+    # kd_mmdet.methods: mmrazor's implementation of the same loss
+    upstream_types = ('KLDivergence', )
 
     #: Arguments that must share one shape; a dry run checks them before training
     #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).

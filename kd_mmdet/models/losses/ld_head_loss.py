@@ -95,6 +95,7 @@ class LDHeadLoss(nn.Module):
             intersection over the *anchor's* area minus the DIoU centre penalty
             (:func:`kd_mmdet.models.utils.bbox_diou_official`).
     """
+    method = 'LD'  # kd_mmdet.methods: the method it implements
 
     def __init__(self,
                  tau: float = 10.0,

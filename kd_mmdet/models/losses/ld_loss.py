@@ -61,6 +61,8 @@ class LDLoss(nn.Module):
             ``loss_kd``.
         reduction: ``'mean'``, ``'sum'`` or ``'none'``, as in mmdet.
     """
+    # kd_mmdet.methods: mmdet's implementation of the same term
+    upstream_types = ('KnowledgeDistillationKLDivLoss', )
 
     #: Arguments that must share one shape; a dry run checks them before training
     #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).

@@ -149,80 +149,88 @@ def _logits(n, c, seed=0, labels=False):
     return inputs
 
 
-def loss_cases(height: int, width: int) -> Dict[str, LossCase]:
-    """The comparisons at an input of ``height`` × ``width`` (COCO: 800 × 1333)."""
+def input_kinds(height: int, width: int) -> Dict[str, Tuple[str, Callable, Callable,
+                                                            Tuple[str, ...]]]:
+    """The inputs a declared loss comparison can take, at an image of ``height`` ×
+    ``width``: per kind, (description, make_inputs, call(loss, inputs), grad_keys)."""
     import torch
-    from mmdet.models.losses import KnowledgeDistillationKLDivLoss
-    from mmrazor.models.losses import ChannelWiseDivergence, DKDLoss as RazorDKD, \
-        KLDivergence, MGDLoss as RazorMGD, PKDLoss as RazorPKD
-
-    from kd_mmdet.models.losses import CWDLoss, DKDLoss, KDLoss, LDLoss, MGDLoss, PKDLoss
-
     shapes = fpn_shapes(height, width)
     levels = len(shapes)
     fpn_text = f'5 levels {shapes[0][2]}×{shapes[0][3]} … {shapes[-1][2]}×{shapes[-1][3]}, ' \
                f'(2, 256, H, W)'
-
-    def per_level(loss):
-        return lambda x: sum(loss(x[f'S{i}'], x[f'T{i}']) for i in range(levels))
-
-    cases = {}
-    cwd_ours, cwd_ref = CWDLoss(tau=1.0, loss_weight=5.0), \
-        ChannelWiseDivergence(tau=1.0, loss_weight=5.0)
-    cases['cwd'] = LossCase(
-        'cwd', fpn_text, lambda: _feature_pairs(shapes), per_level(cwd_ours),
-        per_level(cwd_ref), tuple(f'S{i}' for i in range(levels)),
-        'kd_mmdet.CWDLoss', 'mmrazor ChannelWiseDivergence', 'tau 1, weight 5 (CWD configs)')
-    mgd_ours, mgd_ref = MGDLoss(alpha_mgd=2e-5), RazorMGD(alpha_mgd=2e-5)
-    cases['mgd'] = LossCase(
-        'mgd', fpn_text, lambda: _feature_pairs(shapes), per_level(mgd_ours),
-        per_level(mgd_ref), tuple(f'S{i}' for i in range(levels)),
-        'kd_mmdet.MGDLoss', 'mmrazor MGDLoss', 'alpha 2e-5; inputs = generator outputs')
-    pkd_ours, pkd_ref = PKDLoss(loss_weight=6.0), RazorPKD(loss_weight=6.0)
-    cases['pkd'] = LossCase(
-        'pkd', fpn_text, lambda: _feature_pairs(shapes), per_level(pkd_ours),
-        per_level(pkd_ref), tuple(f'S{i}' for i in range(levels)),
-        'kd_mmdet.PKDLoss', 'mmrazor PKDLoss', 'weight 6 per level (Faster R-CNN, CrossKD+PKD)')
-
     # LD on every location of P3-P7 (4 edges each, reg_max 16 -> 17 bins): the region
     # VLR may cover; LDHead weights each edge by the max class score, avg_factor 4.
     rows = 4 * sum(n * h * w for n, _, h, w in shapes)
 
-    def ld_inputs():
+    def edge_logits():
         gen = torch.Generator().manual_seed(0)
         return dict(S=(3 * torch.randn(rows, 17, generator=gen)).requires_grad_(),
                     T=3 * torch.randn(rows, 17, generator=gen),
                     w=torch.rand(rows, generator=gen))
 
-    ld_ours = LDLoss(temperature=10.0, loss_weight=0.25)
-    ld_ref = KnowledgeDistillationKLDivLoss(loss_weight=0.25, T=10)
-    cases['ld'] = LossCase(
-        'ld', f'({rows}, 17) edge logits (4 edges × every P3–P7 location × 2 images)',
-        ld_inputs, lambda x: ld_ours(x['S'], x['T'], weight=x['w'], avg_factor=4.0),
-        lambda x: ld_ref(x['S'], x['T'], weight=x['w'], avg_factor=4.0), ('S',),
-        'kd_mmdet.LDLoss', 'mmdet KnowledgeDistillationKLDivLoss',
-        'T 10, weight 0.25, per-edge weight, avg_factor 4 (as LDHead calls it)')
+    kinds = {
+        'fpn': (fpn_text, lambda: _feature_pairs(shapes),
+                lambda loss, x: sum(loss(x[f'S{i}'], x[f'T{i}']) for i in range(levels)),
+                tuple(f'S{i}' for i in range(levels))),
+        'edge_logits': (f'({rows}, 17) edge logits (4 edges × every P3–P7 location × 2 '
+                        'images)', edge_logits,
+                        lambda loss, x: loss(x['S'], x['T'], weight=x['w'], avg_factor=4.0),
+                        ('S', )),
+    }
+    for tag, (n, c), where in (
+            ('roi', (1024, 81), 'RoI logits, 2 images × 512 RoIs, 80 classes + background'),
+            ('in1k', (256, 1000), 'ImageNet logits, batch 256')):
+        kinds[f'{tag}_logits'] = (f'({n}, {c}) {where}', lambda n=n, c=c: _logits(n, c),
+                                  lambda loss, x: loss(x['S'], x['T']), ('S', ))
+        kinds[f'{tag}_logits_labels'] = (
+            f'({n}, {c}) {where}, labels', lambda n=n, c=c: _logits(n, c, labels=True),
+            lambda loss, x: loss(x['S'], x['T'], x['y']), ('S', ))
+    return kinds
 
-    for tag, (n, c), t, beta in (('roi', (1024, 81), 1.0, 0.25),
-                                 ('in1k', (256, 1000), 1.0, 0.5)):
-        kd_ours = KDLoss(temperature=t, loss_weight=1.0)
-        kd_ref = KLDivergence(tau=t, loss_weight=1.0, reduction='batchmean')
-        where = ('RoI logits, 2 images × 512 RoIs, 80 classes + background' if tag == 'roi'
-                 else 'ImageNet logits, batch 256')
-        cases[f'kd_{tag}'] = LossCase(
-            f'kd_{tag}', f'({n}, {c}) {where}', lambda n=n, c=c: _logits(n, c),
-            lambda x, f=kd_ours: f(x['S'], x['T']), lambda x, f=kd_ref: f(x['S'], x['T']),
-            ('S',), 'kd_mmdet.KDLoss', 'mmrazor KLDivergence', f'T {t:g}, batchmean')
-        dkd_ours = DKDLoss(alpha=1.0, beta=beta, temperature=t, reduction='batchmean')
-        dkd_ref = RazorDKD(tau=t, alpha=1.0, beta=beta, reduction='batchmean')
-        cases[f'dkd_{tag}'] = LossCase(
-            f'dkd_{tag}', f'({n}, {c}) {where}, labels',
-            lambda n=n, c=c: _logits(n, c, labels=True),
-            lambda x, f=dkd_ours: f(x['S'], x['T'], x['y']),
-            lambda x, f=dkd_ref: f(x['S'], x['T'], x['y']), ('S',),
-            'kd_mmdet.DKDLoss', 'mmrazor DKDLoss',
-            f'alpha 1, beta {beta:g}, T {t:g}, batchmean (mmrazor is correct at batchmean '
-            'and sum; its none/mean return the sum)')
+
+#: The input kinds a method's ``cost`` entry may name (``input_kinds``).
+INPUT_KINDS = ('fpn', 'edge_logits', 'roi_logits', 'roi_logits_labels', 'in1k_logits',
+               'in1k_logits_labels')
+
+
+def declared_cost_cases(root: Optional[str] = None) -> List[dict]:
+    """Every loss comparison a method declares in its ``configs/**/benchmark.yml``
+    (``cost`` list): name, inputs (a kind of ``INPUT_KINDS``), ours and reference (loss
+    dicts), note."""
+    import glob
+
+    import yaml
+    root = root or osp.join(REPO, 'configs')
+    entries = []
+    for path in sorted(glob.glob(osp.join(root, '**', 'benchmark.yml'), recursive=True)):
+        with open(path) as f:
+            for entry in (yaml.safe_load(f) or {}).get('cost') or []:
+                if entry.get('inputs') not in INPUT_KINDS or \
+                        not {'name', 'ours', 'reference'} <= set(entry):
+                    raise ValueError(f'{osp.relpath(path, REPO)}: cost entry '
+                                     f'{entry.get("name")!r} needs name, ours, reference '
+                                     f'and inputs (one of {", ".join(INPUT_KINDS)})')
+                entries.append(entry)
+    return entries
+
+
+def loss_cases(height: int, width: int) -> Dict[str, LossCase]:
+    """The declared comparisons at an input of ``height`` × ``width`` (COCO: 800 × 1333),
+    each loss built by the registry from its dict."""
+    import kd_mmdet.models  # noqa: F401
+    import mmdet.models  # noqa: F401
+    import mmrazor.models  # noqa: F401
+    from mmrazor.registry import MODELS
+
+    kinds = input_kinds(height, width)
+    cases = {}
+    for entry in declared_cost_cases():
+        text, make, call, grad_keys = kinds[entry['inputs']]
+        ours, ref = MODELS.build(dict(entry['ours'])), MODELS.build(dict(entry['reference']))
+        cases[entry['name']] = LossCase(
+            entry['name'], text, make, lambda x, f=ours, c=call: c(f, x),
+            lambda x, f=ref, c=call: c(f, x), grad_keys, entry['ours']['type'],
+            entry['reference']['type'].replace('.', ' ', 1), entry.get('note', ''))
     return cases
 
 
@@ -663,7 +671,8 @@ def main(argv=None) -> int:
         names = args.losses or list(loss_cases(h, w))
         loss_rows = bench_losses(names, h, w, args.repeats, args.warmup, args.threads)
     if 'steps' in args.part:
-        default = ['cwd_fpn', 'ld_main', 'kd'] if args.quick else list(runs_by_name())
+        default = [n for n, r in runs_by_name().items() if r.quick and r.impl == 'kd_mmdet'] \
+            if args.quick else list(runs_by_name())
         step_rows = bench_steps(args.methods or default, args.img_size, args.cls_img_size,
                                 args.steps, args.warmup, args.threads)
     if 'precision' in args.part:

@@ -21,8 +21,9 @@ baseline) and the student with each method, on the pair the method is meant for,
 the same data and schedule; where a peer implements the same method (mmrazor's
 ``ChannelWiseDivergence``, ``MGDLoss`` + ``MGDConnector``, ``PKDLoss``, mmdet's
 ``LDHead``) the peer runs on the same pair too.
-Classification (top-1 on the digits classification set) works the same way from the
-``CLS_RUNS`` table; a config that does not exist yet is listed as missing.
+Classification (top-1 on the digits classification set) works the same way. Each method
+declares its runs in its own ``configs/<method>/benchmark.yml`` (``declared_runs``); a
+config that does not exist yet is listed as missing.
 
 Every run is ``python tools/train.py CONFIG --epochs E --work-dir W --cfg-options ...`` in
 a subprocess with ``OMP_NUM_THREADS=--threads``, ``--jobs`` of them at a time (default:
@@ -94,6 +95,8 @@ class Run:
         recipe_change: how the toy config's weights or levels differ from the method's
             recipe (empty: they do not), for the headline table.
         diagnosis: why the method stays below +1.0 in the benchmark, once settled.
+        diagnosis_only: a run that tests a diagnosis, trained only when named.
+        quick: in the --quick smoke run.
     """
     name: str
     config: str
@@ -103,6 +106,8 @@ class Run:
     peer_of: Optional[str] = None
     recipe_change: str = ''
     diagnosis: str = ''
+    diagnosis_only: bool = False
+    quick: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,60 +150,39 @@ BACKBONES: Dict[str, Tuple[str, str]] = {
                 'benchmarks/configs/pretrain/resnet18-w32_digits-crops.py'),
 }
 
-DET_RUNS: List[Run] = [
-    Run('cwd_fpn', 'configs/cwd/cwd_fpn_gfl_digits.py', 'gfl', 'CWD (FPN)'),
-    Run('cwd_fpn_mmrazor', 'benchmarks/configs/cwd_fpn_gfl_digits_mmrazor.py', 'gfl',
-        'CWD (FPN)', 'mmrazor', peer_of='cwd_fpn'),
-    Run('cwd_logits', 'configs/cwd/cwd_cls-head_gfl_digits.py', 'gfl', 'CWD (GFL logits)',
-        recipe_change='weight 5 → 0.5 per level'),
-    Run('fgd', 'configs/fgd/fgd_fpn_gfl_digits.py', 'gfl', 'FGD'),
-    Run('mgd', 'configs/mgd/mgd_fpn_gfl_digits.py', 'gfl', 'MGD'),
-    Run('mgd_mmrazor', 'benchmarks/configs/mgd_fpn_gfl_digits_mmrazor.py', 'gfl', 'MGD',
-        'mmrazor', peer_of='mgd'),
-    Run('reviewkd', 'configs/reviewkd/reviewkd_fpn_gfl_digits.py', 'gfl', 'ReviewKD'),
-    Run('ld_main', 'configs/ld/ld-main_gfl_digits.py', 'gfl', 'LD (main)'),
-    Run('ld_main_mmdet', 'configs/ld/ld-mmdet_gfl_digits.py', 'gfl', 'LD (main)', 'mmdet',
-        peer_of='ld_main'),
-    Run('ld_full', 'configs/ld/ld_gfl_digits.py', 'gfl', 'LD (main+VLR+KD)',
-        recipe_change='class KD weight 10 → 1.25'),
-    Run('crosskd', 'configs/crosskd/crosskd_gfl_digits.py', 'gfl', 'CrossKD',
-        recipe_change='both terms × 0.3'),
-    Run('pkd', 'configs/pkd/pkd_fpn_gfl_digits.py', 'gfl', 'PKD (FPN)',
-        recipe_change='levels P3–P7 → P3–P5'),
-    Run('pkd_mmrazor', 'benchmarks/configs/pkd_fpn_gfl_digits_mmrazor.py', 'gfl', 'PKD (FPN)',
-        'mmrazor', peer_of='pkd'),
-    Run('dkd_roi', 'configs/dkd/dkd_faster-rcnn_digits.py', 'frcnn', 'DKD (RoI logits)'),
-]
+def declared_runs(root: str = None) -> List[Run]:
+    """Every run that a method declares in its own ``configs/**/benchmark.yml`` (its
+    ``quality`` list), in folder order: the harness names no method itself."""
+    import glob
 
-# Runs that test a diagnosis (docs/benchmarks.md), trained only when --methods names them.
-# FGD's official recipe starts the student's neck and head from the teacher's ("inherit")
-# before imitating raw FPN values; the toy student's are narrower and cannot. These train
-# a student with the teacher's neck and head widths alone, inheriting them, with FGD, and
-# with both (benchmarks/configs/*gfl-wide*), against that wide student's own baseline.
-DIAGNOSIS_RUNS: List[Run] = [
-    Run('inherit_wide', 'benchmarks/configs/inherit_gfl-wide_digits.py', 'gfl_wide',
-        'inherit (neck, head)'),
-    Run('fgd_wide', 'benchmarks/configs/fgd_fpn_gfl-wide_digits.py', 'gfl_wide', 'FGD'),
-    Run('fgd_wide_inherit', 'benchmarks/configs/fgd_fpn_gfl-wide-inherit_digits.py',
-        'gfl_wide', 'FGD + inherit'),
-]
+    import yaml
+    root = root or osp.join(REPO, 'configs')
+    runs, seen = [], {}
+    for path in sorted(glob.glob(osp.join(root, '**', 'benchmark.yml'), recursive=True)):
+        with open(path) as f:
+            entries = (yaml.safe_load(f) or {}).get('quality') or []
+        for entry in entries:
+            unknown = set(entry) - {f.name for f in fields(Run)}
+            if unknown or entry.get('pair') not in PAIRS:
+                raise ValueError(f'{osp.relpath(path, REPO)}: run {entry.get("name")!r}: '
+                                 f'unknown key(s) {sorted(unknown)} or pair '
+                                 f'{entry.get("pair")!r} (pairs: {", ".join(PAIRS)})')
+            if entry['name'] in seen:
+                raise ValueError(f'{osp.relpath(path, REPO)}: run {entry["name"]!r} is '
+                                 f'declared in {seen[entry["name"]]} too')
+            seen[entry['name']] = osp.relpath(path, REPO)
+            runs.append(Run(**entry))
+    return runs
 
-# (name, config, method label, implementation, peer_of): extend as classification
-# configs land; an entry whose config file does not exist is reported as missing.
-CLS_TABLE: List[Tuple[str, str, str, str, Optional[str]]] = [
-    ('kd', 'configs/cls/kd/kd_resnet20-resnet8_digits.py', 'KD', 'kd_mmdet', None),
-    ('kd_mmrazor', 'benchmarks/configs/kd_resnet20-resnet8_digits_mmrazor.py', 'KD',
-     'mmrazor', 'kd'),
-    ('dkd', 'configs/cls/dkd/dkd_resnet20-resnet8_digits.py', 'DKD', 'kd_mmdet', None),
-    ('dkd_mmrazor', 'benchmarks/configs/dkd_resnet20-resnet8_digits_mmrazor.py', 'DKD',
-     'mmrazor', 'dkd'),
-    ('ofa', 'configs/cls/ofa/ofa_resnet20-resnet8_digits.py', 'OFA', 'kd_mmdet', None),
-    ('projector', 'configs/cls/projector/projector_resnet20-resnet8_digits.py',
-     'Projector (LogSum + KD)', 'kd_mmdet', None),
-    ('bld', 'configs/cls/bld/bld_resnet20-resnet8_digits.py', 'BLD', 'kd_mmdet', None),
-]
-CLS_RUNS: List[Run] = [Run(name, cfg, 'cls', label, impl, peer)
-                       for name, cfg, label, impl, peer in CLS_TABLE]
+
+_DECLARED = declared_runs()
+DET_RUNS: List[Run] = [r for r in _DECLARED if PAIRS[r.pair].task == 'det'
+                       and not r.diagnosis_only]
+# Runs that test a diagnosis (declared ``diagnosis_only``), trained only when --methods
+# names them.
+DIAGNOSIS_RUNS: List[Run] = [r for r in _DECLARED if r.diagnosis_only]
+CLS_RUNS: List[Run] = [r for r in _DECLARED if PAIRS[r.pair].task == 'cls'
+                       and not r.diagnosis_only]
 
 
 def runs_by_name() -> Dict[str, Run]:
@@ -243,8 +227,8 @@ def variant(name: str, precision: str, ref: str = 'fp32') -> str:
     return name if precision == ref else f'{name}@{precision}'
 
 
-# Methods of the --quick smoke run (with their peers).
-QUICK_METHODS = ('cwd_fpn', 'cwd_fpn_mmrazor', 'kd', 'kd_mmrazor')
+# Runs of the --quick smoke run: those their methods declare ``quick``.
+QUICK_METHODS = tuple(r.name for r in _DECLARED if r.quick)
 
 # The COCO numbers kept per detection run (fractions, as CocoMetric logs them).
 DET_METRIC_KEYS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75')

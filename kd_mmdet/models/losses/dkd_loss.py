@@ -135,6 +135,8 @@ class DKDLoss(nn.Module):
             loss) instead of their sum, so that ``kd_mmdet.ConfigurableDistiller`` logs
             them as ``<loss name>_tckd`` / ``<loss name>_nckd``.
     """
+    # kd_mmdet.methods: mmrazor's implementation of the same loss
+    upstream_types = ('DKDLoss', )
 
     #: Arguments that must share one shape; a dry run checks them before training
     #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).

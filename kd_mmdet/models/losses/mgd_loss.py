@@ -49,6 +49,8 @@ class MGDLoss(nn.Module):
         alpha_mgd: weight α of the summed squared error, >= 0.
         loss_weight: extra multiplier of the loss, >= 0.
     """
+    # kd_mmdet.methods: mmrazor's implementation of the same loss
+    upstream_types = ('MGDLoss', )
 
     #: Arguments that must share one shape; a dry run checks them before training
     #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).

@@ -85,6 +85,8 @@ class PKDLoss(nn.Module):
         loss_weight: multiplier of the loss, >= 0.
         per_image: standardise each image separately (see :func:`pkd_normalize`).
     """
+    # kd_mmdet.methods: mmrazor's implementation of the same loss
+    upstream_types = ('PKDLoss', )
 
     #: Arguments that must share one shape; a dry run checks them before training
     #: (``kd_mmdet.SingleTeacherDistill(check_shapes=True)``).

@@ -1,4 +1,4 @@
-"""Every COCO config resolves to the recipe in tests/recipes_expected.py.
+"""Every COCO config resolves to the recipe its method declares in tests/recipes/<method>.py.
 
 Each config is read with mmengine's Config.fromfile (mmdet:: bases included), as training
 reads it, and compared value by value with its row: distilled modules and levels, each
@@ -98,7 +98,7 @@ def test_config_resolves_to_its_recipe(path):
     cfg = Config.fromfile(osp.join(REPO, path))
     got, want = resolved_recipe(cfg), expected_recipe(RECIPES[path])
     diffs = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
-    assert not diffs, f'{path} differs from tests/recipes_expected.py: {diffs}'
+    assert not diffs, f'{path} differs from its row in tests/recipes/ (collected by tests/recipes_expected.py): {diffs}'
     # arguments of the algorithm itself (CrossKD's index and losses)
     for key, value in (RECIPES[path].get('model_args') or {}).items():
         assert _plain(cfg.model.get(key)) == _plain(value), (path, key, cfg.model.get(key))
@@ -125,7 +125,7 @@ def test_every_coco_config_has_a_row():
     gone, fails: the table is the list of recipes this project vouches for."""
     tree = set(coco_configs())
     table = set(RECIPES) | set(BASELINES)
-    assert not tree - table, f'COCO configs without a row in tests/recipes_expected.py ' \
+    assert not tree - table, f'COCO configs without a row in tests/recipes/<method>.py ' \
                              f'(and configs/RECIPES.md): {sorted(tree - table)}'
     assert not table - tree, f'rows without a config: {sorted(table - tree)}'
 

@@ -372,16 +372,32 @@ def _metafiles() -> List[str]:
         osp.join(REPO, 'configs', '**', 'metafile.yml'), recursive=True))
 
 
+INDEX = 'model-index.yml'
+
+
+def render_index(text: str, metafiles: Sequence[str]) -> str:
+    """model-index.yml's text with its ``Import`` list made of ``metafiles``: a method's
+    folder is indexed by having a metafile.yml, not by an edit here."""
+    imports = ''.join(f'  - {m}\n' for m in metafiles)
+    new, n = re.subn(r'^Import:\n(?:  - .*\n)*', lambda _: 'Import:\n' + imports, text,
+                     count=1, flags=re.M)
+    if n != 1:
+        raise ValueError(f'report.py: {INDEX} has no Import list')
+    return new
+
+
 def run_metafiles(check: bool) -> List[str]:
-    """Write (or with ``check``, compare) every metafile's digits rows; the paths that
-    differ."""
+    """Write (or with ``check``, compare) every metafile's digits rows and the model
+    index's imports; the paths that differ."""
     results = load(HEADLINE_RESULTS)['results'] if osp.isfile(
         osp.join(REPO, HEADLINE_RESULTS)) else []
     differ = []
-    for path in _metafiles():
+    metafiles = _metafiles()
+    for path in metafiles + [INDEX]:
         with open(osp.join(REPO, path)) as f:
             text = f.read()
-        new = render_metafile(text, results)
+        new = render_index(text, metafiles) if path == INDEX else \
+            render_metafile(text, results)
         if new != text:
             differ.append(path)
             if not check:

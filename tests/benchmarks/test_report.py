@@ -160,3 +160,12 @@ def test_metafile_digits_rows_take_the_held_out_test_mean_and_nothing_else():
     empty = report.render_metafile(METAFILE, [])
     assert 'box AP: 5.6' not in empty and "the held-out setting yet'\n\n" in empty
     assert report.render_metafile(text, results) == text
+
+
+def test_model_index_imports_every_metafile_and_keeps_the_rest():
+    text = '# a comment\nImport:\n  - configs/a/metafile.yml\n'
+    new = report.render_index(text, ['configs/a/metafile.yml', 'configs/new/metafile.yml'])
+    assert new == '# a comment\nImport:\n  - configs/a/metafile.yml\n' \
+                  '  - configs/new/metafile.yml\n'
+    with pytest.raises(ValueError, match='no Import list'):
+        report.render_index('nothing', [])

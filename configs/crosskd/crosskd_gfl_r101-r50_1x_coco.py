@@ -16,6 +16,6 @@ model = dict(
     distiller=_base_.empty_distiller,
     **_base_.crosskd_gfl_losses)
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

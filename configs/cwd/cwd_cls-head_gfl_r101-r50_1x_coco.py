@@ -6,6 +6,6 @@ _base_ = ['../_base_/pairs/gfl_r101-r50_1x_coco.py', '../_base_/distillers/cwd.p
 # five levels: P3..P7
 model = dict(distiller=_base_.cwd_cls_head_distiller)
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

@@ -11,6 +11,6 @@ _base_ = ['../_base_/pairs/retinanet_r101-r50_2x_coco.py', '../_base_/distillers
 # five levels: P3..P7
 model = dict(distiller=_base_.cwd_fpn_distiller)
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

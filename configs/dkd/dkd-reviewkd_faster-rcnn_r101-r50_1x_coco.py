@@ -19,6 +19,6 @@ model = dict(distiller=dict(
     distill_losses=dict(loss_reviewkd=_base_.reviewkd_loss),
     loss_forward_mappings=dict(loss_reviewkd=_base_.reviewkd_mapping)))
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

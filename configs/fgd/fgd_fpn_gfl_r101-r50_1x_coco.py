@@ -21,6 +21,6 @@ model = dict(
 # Gradient clipping of the official runs (their mmcv-1 `optimizer_config` key).
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

@@ -26,6 +26,6 @@ model = dict(
             feats_S=dict(from_student=True, recorder='fpn'),
             feats_T=dict(from_student=False, recorder='fpn')))))
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

@@ -14,6 +14,6 @@ model = dict(
             type='kd_mmdet.LDHeadLoss', tau=10.0, loss_weight=0.25,  # main region
             vlr_weight=0.0, kd_weight=0.0))))  # the R18 recipe has neither term
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

@@ -22,6 +22,6 @@ model = dict(
 # The reference clips with the mmcv-1 key `optimizer_config`; mmengine's is clip_grad.
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

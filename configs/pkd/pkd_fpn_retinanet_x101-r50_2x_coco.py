@@ -15,6 +15,6 @@ model = dict(
         loss_forward_mappings={f'loss_pkd_fpn{i}': _base_.pkd_level_mappings[i]
                                for i in levels}))
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

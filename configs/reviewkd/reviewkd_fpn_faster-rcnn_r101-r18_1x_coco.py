@@ -24,6 +24,6 @@ model = dict(
         distill_losses=dict(loss_reviewkd=dict(_base_.reviewkd_loss, loss_weight=1.2))))
 train_dataloader = dict(dataset=dict(pipeline=_base_.d2_train_pipeline))
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

@@ -12,6 +12,6 @@ model = dict(distiller=dict(
         in_channels=[256] * 5,  # level i: student FPN width
         out_channels=256, mid_channels=256))))
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

@@ -28,6 +28,6 @@ model = dict(
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
 train_dataloader = dict(dataset=dict(pipeline=_base_.d2_train_pipeline))
 
-# Mixed precision (README "Mixed precision"): uncomment to train under mmengine's AMP; the
+# Mixed precision (docs/usage.md): uncomment to train under mmengine's AMP; the
 # frozen teacher follows the step's autocast unless model sets teacher_precision.
 # optim_wrapper = dict(type='AmpOptimWrapper', loss_scale='dynamic')

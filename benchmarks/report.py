@@ -91,15 +91,17 @@ def schedule_rows(results: List[dict]) -> List[List[str]]:
                     change = delta.text()
                     verdict = 'yes' if delta.mean <= PLATEAU_MAX_GAIN else 'no'
             split = runs[0].get('split', 'val') if runs else MISSING
+            walls = [r['wall'] for r in runs if r.get('wall') is not None]
+            wall = f'{statistics.fmean(walls) / 60:.1f}' if walls else MISSING
             rows.append([pair, f'x{m}', str(runs[0]['epochs']) if runs else MISSING, split,
-                         fmt_values(values), change, verdict])
+                         fmt_values(values), change, verdict, wall])
             previous = (m, values)
     return rows
 
 
 SCHEDULE_HEADER = ['pair', 'schedule', 'epochs', 'split', 'score per seed (mean ± sd)',
                    'Δ vs half the schedule [95 % interval]',
-                   f'doubling moved it ≤ {PLATEAU_MAX_GAIN}']
+                   f'doubling moved it ≤ {PLATEAU_MAX_GAIN}', 'wall per run (min)']
 
 
 def recipe_rows(recipes: Sequence[Tuple[str, List[dict]]]) -> List[List[str]]:
@@ -247,8 +249,8 @@ class Section:
     body: Callable[[], str]
 
 
-def _schedule() -> str:
-    data = load('docs/quality/schedule/results.json')
+def _schedule(folder: str = 'schedule') -> str:
+    data = load(f'docs/quality/{folder}/results.json')
     return to_markdown(SCHEDULE_HEADER, schedule_rows(data['results']))
 
 
@@ -291,6 +293,7 @@ SECTIONS: List[Section] = [
     Section('schedule', 'docs/benchmarks.md', _schedule),
     Section('cls-recipe', 'docs/benchmarks.md', _cls_recipes),
     Section('preflight', 'README.md', _preflight),
+    Section('recipes', 'configs/RECIPES.md', lambda: _recipes()),
 ]
 
 
@@ -309,6 +312,53 @@ def render(text: str, section: Section, body: Optional[str] = None) -> str:
     body = section.body() if body is None else body
     return pattern.sub(lambda m: m.group(1) + body.rstrip('\n') + '\n' + m.group(3), text,
                        count=1)
+
+
+# ---- configs/RECIPES.md ---------------------------------------------------------------
+RECIPE_KEYS = ('Pair', 'Schedule', 'Published', 'Recipe', 'Deviations')
+RECIPES_HEADER = ['config', 'pair (teacher → student), or model', 'schedule', 'published',
+                  'source', 'our deviations']
+#: The section of COCO rows whose collection gives no ``Recipe Heading`` (students alone).
+STUDENTS_HEADING = 'Students alone'
+
+
+def recipes_sections(metafile_texts: Sequence[str]) -> str:
+    """configs/RECIPES.md's tables from the metafiles: one section per collection that has
+    a ``Recipe Heading`` (then its ``Recipe Note``), one row per model row with the recipe
+    keys (``RECIPE_KEYS``) in its Metadata, in the metafiles' order; rows of other
+    collections (the students alone) last."""
+    import yaml
+    docs = [yaml.safe_load(t) or {} for t in metafile_texts]
+    collections = {c['Name']: c for d in docs for c in d.get('Collections') or []}
+    sections: Dict[str, List[List[str]]] = {}
+    for d in docs:
+        for m in d.get('Models') or []:
+            meta = m.get('Metadata') or {}
+            if not all(k in meta for k in RECIPE_KEYS):
+                continue
+            col = collections.get(m.get('In Collection'), {})
+            heading = col.get('Recipe Heading', STUDENTS_HEADING)
+            sections.setdefault(heading, []).append(
+                [f'`{osp.basename(m["Config"])}`'] + [str(meta[k]) for k in RECIPE_KEYS])
+    notes = {c['Recipe Heading']: c.get('Recipe Note') for c in collections.values()
+             if 'Recipe Heading' in c}
+    order = sorted((h for h in sections if h != STUDENTS_HEADING), key=str.casefold)
+    order += [STUDENTS_HEADING] if STUDENTS_HEADING in sections else []
+    parts = []
+    for heading in order:
+        part = f'## {heading}\n\n' + to_markdown(RECIPES_HEADER, sections[heading])
+        if notes.get(heading):
+            part += f'\n\n{notes[heading]}'
+        parts.append(part)
+    return '\n\n'.join(parts)
+
+
+def _recipes() -> str:
+    texts = []
+    for path in _metafiles():
+        with open(osp.join(REPO, path)) as f:
+            texts.append(f.read())
+    return recipes_sections(texts)
 
 
 # ---- model index --------------------------------------------------------------------

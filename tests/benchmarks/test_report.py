@@ -4,9 +4,9 @@ import pytest
 from benchmarks import report
 
 
-def base(pair, schedule, seed, value, epochs, status=None):
+def base(pair, schedule, seed, value, epochs, status=None, wall=None):
     return dict(role='baseline', pair=pair, schedule=schedule, seed=seed, value=value,
-                epochs=epochs, split='val', status=status, name=f'{pair}_student')
+                epochs=epochs, split='val', status=status, name=f'{pair}_student', wall=wall)
 
 
 def test_committed_sections_match_the_raw_data():
@@ -18,15 +18,16 @@ def test_committed_sections_match_the_raw_data():
 def test_schedule_rows_pair_each_doubling_by_seed():
     """x2 vs x1 and x4 vs x2, per seed: +1.25 (within 1.5: yes), +3.25 (no); a seed
     missing at x4 leaves the pairing."""
-    results = [base('gfl', 'x1', 0, 20.0, 3), base('gfl', 'x1', 1, 22.0, 3),
+    results = [base('gfl', 'x1', 0, 20.0, 3, wall=60.0), base('gfl', 'x1', 1, 22.0, 3, wall=120.0),
                base('gfl', 'x2', 0, 21.0, 6), base('gfl', 'x2', 1, 23.5, 6),
                base('gfl', 'x4', 0, 24.25, 12), base('gfl', 'x4', 1, None, 12)]
     rows = report.schedule_rows(results)
     assert [r[:4] for r in rows] == [['gfl', 'x1', '3', 'val'], ['gfl', 'x2', '6', 'val'],
                                      ['gfl', 'x4', '12', 'val']]
-    assert rows[0][4] == '20.0, 22.0 (21.0 ± 1.4)' and rows[0][5:] == ['—', '—']
+    assert rows[0][4] == '20.0, 22.0 (21.0 ± 1.4)' and rows[0][5:] == ['—', '—', '1.5']
     assert rows[1][5].startswith('+1.2 [') and rows[1][6] == 'yes'   # (1.0 + 1.5) / 2
     assert rows[2][4] == '24.2' and rows[2][5] == '+3.2' and rows[2][6] == 'no'  # seed 0
+    assert rows[2][7] == '—'  # no wall logged
 
 
 def test_recipe_rows_list_the_failed_seeds_and_leave_them_out():
@@ -169,3 +170,35 @@ def test_model_index_imports_every_metafile_and_keeps_the_rest():
                   '  - configs/new/metafile.yml\n'
     with pytest.raises(ValueError, match='no Import list'):
         report.render_index('nothing', [])
+
+
+def test_recipes_tables_come_from_the_metafile_rows():
+    """One section per collection with a Recipe Heading (its note below), rows with every
+    recipe key, the students alone last; rows without the keys (digits) left out."""
+    method = '''Collections:
+  - Name: ZZ
+    Recipe Heading: 'ZZ (some/repo)'
+    Recipe Note: 'All ZZ rows: a note.'
+Models:
+  - Name: zz_coco
+    In Collection: ZZ
+    Config: configs/zz/zz_coco.py
+    Metadata: {Pair: 'T → S', Schedule: 1x, Published: '40.0', Recipe: 'a file', Deviations: none.}
+  - Name: zz_digits
+    In Collection: ZZ
+    Config: configs/zz/zz_digits.py
+    Metadata: {Training Data: Digits}
+'''
+    other = method.replace('ZZ', 'AA').replace('zz', 'aa')
+    students = '''Models:
+  - Name: s_coco
+    In Collection: GFL
+    Config: configs/students/s_coco.py
+    Metadata: {Pair: GFL R18, Schedule: 1x, Published: '—', Recipe: mmdet, Deviations: '—'}
+'''
+    text = report.recipes_sections([students, method, other])
+    headings = [line for line in text.splitlines() if line.startswith('## ')]
+    assert headings == ['## AA (some/repo)', '## ZZ (some/repo)', '## Students alone']
+    assert '| `zz_coco.py` | T → S | 1x | 40.0 | a file | none. |' in text
+    assert 'zz_digits' not in text
+    assert text.index('All ZZ rows: a note.') > text.index('`zz_coco.py`')

@@ -294,6 +294,7 @@ SECTIONS: List[Section] = [
     Section('cls-recipe', 'docs/benchmarks.md', _cls_recipes),
     Section('preflight', 'README.md', _preflight),
     Section('recipes', 'configs/RECIPES.md', lambda: _recipes()),
+    Section('methods', 'README.md', lambda: _methods()),
 ]
 
 
@@ -351,6 +352,52 @@ def recipes_sections(metafile_texts: Sequence[str]) -> str:
             part += f'\n\n{notes[heading]}'
         parts.append(part)
     return '\n\n'.join(parts)
+
+
+METHODS_HEADER = ['method', 'task', 'paper', 'configs', 'published (COCO box AP / top-1)',
+                  'README']
+
+
+def methods_rows(metafile_texts: Sequence[str]) -> List[List[str]]:
+    """README's methods table from the metafiles: per distillation collection (Training
+    Techniques: Knowledge Distillation), its task, paper, how many configs it has per
+    training set, and the published numbers its rows quote."""
+    import yaml
+    docs = [yaml.safe_load(t) or {} for t in metafile_texts]
+    rows = []
+    for d in docs:
+        for col in d.get('Collections') or []:
+            meta = col.get('Metadata') or {}
+            if 'Knowledge Distillation' not in (meta.get('Training Techniques') or []):
+                continue
+            models = [m for dd in docs for m in dd.get('Models') or []
+                      if m.get('In Collection') == col['Name']]
+            counts: Dict[str, int] = {}
+            for m in models:
+                data = m['Metadata']['Training Data']
+                counts[data] = counts.get(data, 0) + 1
+            published = sorted(
+                value for m in models if m['Metadata']['Training Data'] != 'Digits'
+                for r in m.get('Results') or [] for value in r['Metrics'].values())
+            paper = col.get('Paper') or {}
+            rows.append([col['Name'], meta.get('Task', MISSING),
+                         f'[{paper.get("Title", "paper")}]({paper.get("URL", "")})',
+                         ', '.join(f'{n} {k}' for k, n in sorted(counts.items())),
+                         ', '.join(f'{v:g}' for v in published) or MISSING,
+                         f'[{col["README"]}]({col["README"]})'])
+    return sorted(rows, key=lambda r: (r[1] != 'Object Detection', r[0].casefold()))
+
+
+def _metafile_texts() -> List[str]:
+    texts = []
+    for path in _metafiles():
+        with open(osp.join(REPO, path)) as f:
+            texts.append(f.read())
+    return texts
+
+
+def _methods() -> str:
+    return to_markdown(METHODS_HEADER, methods_rows(_metafile_texts()))
 
 
 def _recipes() -> str:

@@ -202,3 +202,32 @@ Models:
     assert '| `zz_coco.py` | T → S | 1x | 40.0 | a file | none. |' in text
     assert 'zz_digits' not in text
     assert text.index('All ZZ rows: a note.') > text.index('`zz_coco.py`')
+
+
+def test_methods_table_counts_configs_and_quotes_published_numbers_only():
+    """Distillation collections only; configs counted per training set; the digits rows'
+    measured values are not quoted as published."""
+    text = '''Collections:
+  - Name: ZZ
+    Metadata: {Training Techniques: [Knowledge Distillation], Task: Object Detection}
+    Paper: {Title: A paper, URL: 'https://x'}
+    README: configs/zz/README.md
+  - Name: Plain
+    Metadata: {Task: Object Detection}
+    README: r.md
+Models:
+  - Name: a
+    In Collection: ZZ
+    Metadata: {Training Data: COCO}
+    Results: [{Task: Object Detection, Dataset: COCO, Metrics: {box AP: 40.5}}]
+  - Name: b
+    In Collection: ZZ
+    Metadata: {Training Data: Digits}
+    Results: [{Task: Object Detection, Dataset: Digits, Metrics: {box AP: 30.0}}]
+  - Name: c
+    In Collection: ZZ
+    Metadata: {Training Data: COCO}
+'''
+    assert report.methods_rows([text]) == [
+        ['ZZ', 'Object Detection', '[A paper](https://x)', '2 COCO, 1 Digits', '40.5',
+         '[configs/zz/README.md](configs/zz/README.md)']]

@@ -15,8 +15,7 @@ fgd = dict(_base_.fgd_loss, student_channels=64, teacher_channels=128,
 model = dict(
     # No "inherit" initialisation: the student's neck and head are narrower (64 vs 128).
     # benchmarks/configs/fgd_fpn_gfl-wide-inherit_digits.py runs FGD with it on a student
-    # of the teacher's widths: inheritance alone +10.8 mAP, FGD on top -0.1 over three
-    # seeds (docs/benchmarks.md, FGD diagnosis).
+    # of the teacher's widths (the FGD diagnosis, docs/quality/NOTEBOOK.md).
     distiller=dict(
         _base_.fgd_fpn_distiller,
         distill_losses={f'loss_fgd_fpn{i}': fgd for i in levels},

@@ -4,12 +4,10 @@
 # assigns every digit to P3 or P4), and on them PKD's per-channel standardisation runs
 # over the batch's 32 or 8 values; their gradient was the largest of the five (P7's 3.0x
 # the task gradient early in training, 2.2x late) and orthogonal to the task's (cosine
-# about 0). Three seeds on the quality benchmark (docs/benchmarks.md, "Diagnosis"; third
-# root, baseline 27.6 +- 0.4):
-#   P3..P7: 28.2, 28.5, 28.5 (+0.8; +1.5 and +0.2 in the other two roots)
-#   P3..P5 (P6, P7 at weight 0): 30.5, 31.2, 31.0 (+3.3)
-# and this config on the reference root (baseline 27.5 +- 0.5): 31.1, 30.5, 30.9 (+3.3).
-# The COCO configs keep their recipes' levels (on COCO every level holds objects).
+# about 0; docs/quality/archive/grad_share.md). The levels were chosen in an earlier
+# setting on the images they were scored on (docs/quality/NOTEBOOK.md, "Diagnosis"); the
+# held-out benchmark re-chooses them on val (docs/benchmarks.md). The COCO configs keep
+# their recipes' levels (on COCO every level holds objects).
 # Teacher first:  python tools/train.py configs/toy/gfl_teacher_digits.py
 _base_ = ['../_base_/pairs/gfl_digits.py', '../_base_/distillers/pkd_fpn.py']
 

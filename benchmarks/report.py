@@ -291,6 +291,7 @@ SECTIONS: List[Section] = [
     Section('headline', 'docs/benchmarks.md', _headline),
     Section('headline', 'README.md', _headline),
     Section('schedule', 'docs/benchmarks.md', _schedule),
+    Section('schedule-64', 'docs/benchmarks.md', lambda: _schedule('schedule-64')),
     Section('cls-recipe', 'docs/benchmarks.md', _cls_recipes),
     Section('preflight', 'README.md', _preflight),
     Section('recipes', 'configs/RECIPES.md', lambda: _recipes()),

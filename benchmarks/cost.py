@@ -195,22 +195,16 @@ INPUT_KINDS = ('fpn', 'edge_logits', 'roi_logits', 'roi_logits_labels', 'in1k_lo
 
 def declared_cost_cases(root: Optional[str] = None) -> List[dict]:
     """Every loss comparison a method declares in its ``configs/**/benchmark.yml``
-    (``cost`` list): name, inputs (a kind of ``INPUT_KINDS``), ours and reference (loss
-    dicts), note."""
-    import glob
-
-    import yaml
-    root = root or osp.join(REPO, 'configs')
+    (``cost`` list, read by ``quality.declarations``): name, inputs (a kind of
+    ``INPUT_KINDS``), ours and reference (loss dicts), note."""
+    from benchmarks.quality import declarations
     entries = []
-    for path in sorted(glob.glob(osp.join(root, '**', 'benchmark.yml'), recursive=True)):
-        with open(path) as f:
-            for entry in (yaml.safe_load(f) or {}).get('cost') or []:
-                if entry.get('inputs') not in INPUT_KINDS or \
-                        not {'name', 'ours', 'reference'} <= set(entry):
-                    raise ValueError(f'{osp.relpath(path, REPO)}: cost entry '
-                                     f'{entry.get("name")!r} needs name, ours, reference '
-                                     f'and inputs (one of {", ".join(INPUT_KINDS)})')
-                entries.append(entry)
+    for path, entry in declarations('cost', root):
+        if entry.get('inputs') not in INPUT_KINDS or \
+                not {'name', 'ours', 'reference'} <= set(entry):
+            raise ValueError(f'{path}: cost entry {entry.get("name")!r} needs name, ours, '
+                             f'reference and inputs (one of {", ".join(INPUT_KINDS)})')
+        entries.append(entry)
     return entries
 
 

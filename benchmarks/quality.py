@@ -150,28 +150,36 @@ BACKBONES: Dict[str, Tuple[str, str]] = {
                 'benchmarks/configs/pretrain/resnet18-w32_digits-crops.py'),
 }
 
-def declared_runs(root: str = None) -> List[Run]:
-    """Every run that a method declares in its own ``configs/**/benchmark.yml`` (its
-    ``quality`` list), in folder order: the harness names no method itself."""
+def declarations(key: str, root: Optional[str] = None) -> List[Tuple[str, dict]]:
+    """``(path, entry)`` of every entry of list ``key`` (``quality`` or ``cost``) that a
+    method declares in its own ``configs/**/benchmark.yml``, in folder order: the
+    benchmarks name no method themselves."""
     import glob
 
     import yaml
     root = root or osp.join(REPO, 'configs')
-    runs, seen = [], {}
+    out = []
     for path in sorted(glob.glob(osp.join(root, '**', 'benchmark.yml'), recursive=True)):
         with open(path) as f:
-            entries = (yaml.safe_load(f) or {}).get('quality') or []
-        for entry in entries:
-            unknown = set(entry) - {f.name for f in fields(Run)}
-            if unknown or entry.get('pair') not in PAIRS:
-                raise ValueError(f'{osp.relpath(path, REPO)}: run {entry.get("name")!r}: '
-                                 f'unknown key(s) {sorted(unknown)} or pair '
-                                 f'{entry.get("pair")!r} (pairs: {", ".join(PAIRS)})')
-            if entry['name'] in seen:
-                raise ValueError(f'{osp.relpath(path, REPO)}: run {entry["name"]!r} is '
-                                 f'declared in {seen[entry["name"]]} too')
-            seen[entry['name']] = osp.relpath(path, REPO)
-            runs.append(Run(**entry))
+            entries = (yaml.safe_load(f) or {}).get(key) or []
+        out += [(osp.relpath(path, REPO), entry) for entry in entries]
+    return out
+
+
+def declared_runs(root: Optional[str] = None) -> List[Run]:
+    """Every quality run the methods declare (``declarations('quality')``)."""
+    runs, seen = [], {}
+    for path, entry in declarations('quality', root):
+        unknown = set(entry) - {f.name for f in fields(Run)}
+        if unknown or entry.get('pair') not in PAIRS:
+            raise ValueError(f'{path}: run {entry.get("name")!r}: unknown key(s) '
+                             f'{sorted(unknown)} or pair {entry.get("pair")!r} '
+                             f'(pairs: {", ".join(PAIRS)})')
+        if entry['name'] in seen:
+            raise ValueError(f'{path}: run {entry["name"]!r} is declared in '
+                             f'{seen[entry["name"]]} too')
+        seen[entry['name']] = path
+        runs.append(Run(**entry))
     return runs
 
 

@@ -238,7 +238,6 @@ HEADLINE_HEADER = ['method · pair', 'config', 'Δ mAP / top-1 on test [95 % int
                    'the recipe']
 
 
-
 # ---- sections ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Section:
@@ -260,9 +259,14 @@ def _cls_recipes() -> str:
     return to_markdown(RECIPE_HEADER, recipe_rows(recipes))
 
 
-def _headline() -> str:
-    results = load(HEADLINE_RESULTS)['results'] if osp.isfile(
+def heldout_results() -> List[dict]:
+    """The held-out run's records, or none before it is committed."""
+    return load(HEADLINE_RESULTS)['results'] if osp.isfile(
         osp.join(REPO, HEADLINE_RESULTS)) else []
+
+
+def _headline() -> str:
+    results = heldout_results()
     rows, below = headline_rows(results, quality.DET_RUNS + quality.CLS_RUNS)
     text = to_markdown(HEADLINE_HEADER, rows)
     if not results:
@@ -402,11 +406,7 @@ def _methods() -> str:
 
 
 def _recipes() -> str:
-    texts = []
-    for path in _metafiles():
-        with open(osp.join(REPO, path)) as f:
-            texts.append(f.read())
-    return recipes_sections(texts)
+    return recipes_sections(_metafile_texts())
 
 
 # ---- model index --------------------------------------------------------------------
@@ -487,8 +487,7 @@ def render_index(text: str, metafiles: Sequence[str]) -> str:
 def run_metafiles(check: bool) -> List[str]:
     """Write (or with ``check``, compare) every metafile's digits rows and the model
     index's imports; the paths that differ."""
-    results = load(HEADLINE_RESULTS)['results'] if osp.isfile(
-        osp.join(REPO, HEADLINE_RESULTS)) else []
+    results = heldout_results()
     differ = []
     metafiles = _metafiles()
     for path in metafiles + [INDEX]:

@@ -1,17 +1,18 @@
 """The recipe each COCO config must resolve to, one row per config (tests/test_recipes.py).
 
 Every value here is the source recipe's (or, where a config documents a deviation, the
-deviating value named in its comment and in configs/RECIPES.md): distilled modules and
+deviating value named in its comment and in its metafile row): distilled modules and
 levels, each loss with all its hyper-parameters (type, weights, temperatures), the
 connectors, the teacher config and checkpoint, epochs, learning rate, gradient clipping,
 training scales and the official-code switch. Kept apart from the configs on purpose: an
 edit of a shared base (configs/_base_/) that changes a recipe makes tests/test_recipes.py
-fail until this table and configs/RECIPES.md say so too.
+fail until this table and the metafile row (which configs/RECIPES.md is written from) say
+so too.
 
 Each method keeps its rows in tests/recipes/<method>.py (``RECIPES``, built with the
 helpers of tests/recipes/common.py); this module collects every such file. To add a
-config: add a row to its method's file (or the file of a new method) and a line to
-configs/RECIPES.md. A *_coco.py config without a row fails
+config: add a row to its method's file (or the file of a new method) and the recipe keys
+to its metafile row. A *_coco.py config without a row fails
 test_every_coco_config_has_a_row.
 
 Encodings (see tests/test_recipes.py, which reads the resolved config the same way):

@@ -98,7 +98,7 @@ def test_config_resolves_to_its_recipe(path):
     cfg = Config.fromfile(osp.join(REPO, path))
     got, want = resolved_recipe(cfg), expected_recipe(RECIPES[path])
     diffs = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
-    assert not diffs, f'{path} differs from its row in tests/recipes/ (collected by tests/recipes_expected.py): {diffs}'
+    assert not diffs, f'{path} differs from its row in tests/recipes/<method>.py: {diffs}'
     # arguments of the algorithm itself (CrossKD's index and losses)
     for key, value in (RECIPES[path].get('model_args') or {}).items():
         assert _plain(cfg.model.get(key)) == _plain(value), (path, key, cfg.model.get(key))
@@ -126,7 +126,7 @@ def test_every_coco_config_has_a_row():
     tree = set(coco_configs())
     table = set(RECIPES) | set(BASELINES)
     assert not tree - table, f'COCO configs without a row in tests/recipes/<method>.py ' \
-                             f'(and configs/RECIPES.md): {sorted(tree - table)}'
+                             f'(and a metafile row): {sorted(tree - table)}'
     assert not table - tree, f'rows without a config: {sorted(table - tree)}'
 
 

@@ -183,7 +183,8 @@ Models:
   - Name: zz_coco
     In Collection: ZZ
     Config: configs/zz/zz_coco.py
-    Metadata: {Pair: 'T → S', Schedule: 1x, Published: '40.0', Recipe: 'a file', Deviations: none.}
+    Metadata: {Pair: 'T → S', Schedule: 1x, Published: '40.0', Recipe: 'a file',
+               Deviations: none.}
   - Name: zz_digits
     In Collection: ZZ
     Config: configs/zz/zz_digits.py

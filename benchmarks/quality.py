@@ -458,14 +458,65 @@ def to_markdown(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return '\n'.join(lines)
 
 
+def attempt_dirs(work_dir: str) -> List[str]:
+    """The ``<work_dir>/<timestamp>/`` folders mmengine wrote, oldest first: one per
+    attempt at the run (a run resumed after an interruption has several)."""
+    import glob
+    return sorted(osp.dirname(osp.dirname(p)) for p in
+                  glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+
+
+def _row_epoch(row: dict) -> Optional[int]:
+    """The epoch a logged row belongs to: a training row carries ``epoch``; a validation
+    row of an epoch-based loop carries the epoch as its ``step``."""
+    value = row.get('epoch', row.get('step'))
+    return None if value is None else int(value)
+
+
 def read_scalars(work_dir: str) -> List[dict]:
-    """The rows of ``vis_data/scalars.json`` of the newest run in ``work_dir`` (mmengine's
-    log of every logged and validated scalar); empty when there is no run."""
-    run = load_repro_table().latest_run(work_dir)
-    if run is None:
-        return []
-    with open(osp.join(run, 'vis_data', 'scalars.json')) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """The rows of ``vis_data/scalars.json`` (mmengine's log of every logged and validated
+    scalar) of the run in ``work_dir``, its attempts joined: an attempt that resumed at
+    epoch e replaces what earlier attempts logged from epoch e on (the part an
+    interruption cut short after the last checkpoint). Empty when there is no run."""
+    rows: List[dict] = []
+    for run in attempt_dirs(work_dir):
+        with open(osp.join(run, 'vis_data', 'scalars.json')) as f:
+            part = [json.loads(line) for line in f if line.strip()]
+        started = [r['epoch'] for r in part if 'epoch' in r]
+        if started:
+            rows = [r for r in rows if (_row_epoch(r) or 0) < min(started)]
+        rows += part
+    return rows
+
+
+def run_wall(work_dir: str) -> Optional[float]:
+    """Seconds the run's attempts took: the sum of each attempt's log, first to last
+    timestamped line (an interrupted attempt's lost part included)."""
+    import glob
+    repro = load_repro_table()
+    walls = [repro.wall_time(logs[0]) for logs in
+             (sorted(glob.glob(osp.join(d, '*.log'))) for d in attempt_dirs(work_dir)) if logs]
+    walls = [w for w in walls if w is not None]
+    return sum(walls) if walls else None
+
+
+def resumable(cmd: List[str], work_dir: str, dry_run: bool = False) -> List[str]:
+    """The training command ``cmd`` continued from where an earlier attempt stopped.
+
+    Every run saves a checkpoint each epoch (``train_command``), so an interrupted run
+    resumes from its last one (``tools/train.py --resume``, mmengine's ``last_checkpoint``)
+    instead of starting over (a validation the interruption cut off is not repeated: the
+    run's curve then lacks that epoch). An attempt that saved nothing leaves only logs:
+    they are removed (unless ``dry_run``) so that the run's scalars and wall time are its
+    own.
+    """
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        return list(cmd) + ['--resume']
+    if not dry_run:
+        import shutil
+        for stale in attempt_dirs(work_dir):
+            shutil.rmtree(stale)
+    return list(cmd)
 
 
 def read_metric(work_dir: str, key: str) -> Dict[str, Optional[float]]:
@@ -745,8 +796,11 @@ def final_checkpoint(work_dir: str, epochs: int) -> str:
 
 
 def train_command(config: str, work_dir: str, epochs: int, options: List[str]) -> List[str]:
+    """``tools/train.py`` for one run; it keeps a checkpoint of every epoch (the config's
+    ``max_keep_ckpts`` still bounds how many), so an interrupted run can resume."""
     return ['python', 'tools/train.py', config, '--epochs', str(epochs),
-            '--work-dir', work_dir, '--cfg-options', *options]
+            '--work-dir', work_dir, '--cfg-options', *options,
+            'default_hooks.checkpoint.interval=1']
 
 
 def estimate_seconds(run: Run, settings: Settings, teacher: bool, threads: int) -> float:
@@ -844,9 +898,15 @@ class Bench:
         text = ' '.join(shlex.quote(c.replace(REPO + os.sep, '')) for c in cmd)
         return f'OMP_NUM_THREADS={self.args.threads} {text}'
 
+    @property
+    def planning(self) -> bool:
+        """Only listing the commands (``--dry-run``) or reporting (``--report-only``)."""
+        return bool(getattr(self.args, 'dry_run', False) or
+                    getattr(self.args, 'report_only', False))
+
     def execute(self, cmd: List[str], log_path: Optional[str] = None) -> None:
         self.commands.append(self.shell(cmd))
-        if self.args.dry_run or self.args.report_only:
+        if self.planning:
             return
         print(f'[quality] {self.shell(cmd)}', flush=True)
         full = [sys.executable] + cmd[1:] if cmd[0] == 'python' else cmd
@@ -965,6 +1025,8 @@ class Bench:
                                                         self.args.threads)
                 if self.settings.num_test_of(task) and self.args.dry_run:
                     self.estimate[task] += test_seconds(self.settings, task)  # its test
+        if not done:
+            cmd = resumable(cmd, work_dir, self.planning)
         if not self.run_unless_done(cmd, done, osp.join(work_dir, 'bench_train.log')):
             result['status'] = 'failed'
             return result
@@ -1047,7 +1109,8 @@ class Bench:
                       precision=s.precision, backbone=role, split='val')
         if not osp.isfile(final_checkpoint(work_dir, epochs)):
             try:
-                self.execute(cmd, osp.join(work_dir, 'bench_train.log'))
+                self.execute(resumable(cmd, work_dir, self.planning),
+                             osp.join(work_dir, 'bench_train.log'))
             except RuntimeError as e:
                 raise SystemExit(f'quality.py: pretraining the {role} backbone failed; '
                                  f'no detection run can start without it.\n{e}')
@@ -1071,12 +1134,10 @@ class Bench:
         if task == 'det':
             result['metrics'] = {k: read_metric(work_dir, f'coco/{k}')['value']
                                  for k in DET_METRIC_KEYS}
-        repro = load_repro_table()
-        run_dir = repro.latest_run(work_dir)
-        if run_dir is not None:
-            import glob
-            logs = glob.glob(osp.join(run_dir, '*.log'))
-            result['wall'] = repro.wall_time(logs[0]) if logs else None
+        result['wall'] = run_wall(work_dir)
+        attempts = len(attempt_dirs(work_dir))
+        if attempts > 1:
+            result['attempts'] = attempts
         if result['value'] is None:
             result['status'] = f'no {key} logged'
         if task == 'cls':

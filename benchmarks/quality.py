@@ -458,14 +458,6 @@ def to_markdown(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return '\n'.join(lines)
 
 
-def attempt_dirs(work_dir: str) -> List[str]:
-    """The ``<work_dir>/<timestamp>/`` folders mmengine wrote, oldest first: one per
-    attempt at the run (a run resumed after an interruption has several)."""
-    import glob
-    return sorted(osp.dirname(osp.dirname(p)) for p in
-                  glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-
-
 def _row_epoch(row: dict) -> Optional[int]:
     """The epoch a logged row belongs to: a training row carries ``epoch``; a validation
     row of an epoch-based loop carries the epoch as its ``step``."""
@@ -479,7 +471,7 @@ def read_scalars(work_dir: str) -> List[dict]:
     epoch e replaces what earlier attempts logged from epoch e on (the part an
     interruption cut short after the last checkpoint). Empty when there is no run."""
     rows: List[dict] = []
-    for run in attempt_dirs(work_dir):
+    for run in load_repro_table().run_dirs(work_dir):
         with open(osp.join(run, 'vis_data', 'scalars.json')) as f:
             part = [json.loads(line) for line in f if line.strip()]
         started = [r['epoch'] for r in part if 'epoch' in r]
@@ -495,7 +487,8 @@ def run_wall(work_dir: str) -> Optional[float]:
     import glob
     repro = load_repro_table()
     walls = [repro.wall_time(logs[0]) for logs in
-             (sorted(glob.glob(osp.join(d, '*.log'))) for d in attempt_dirs(work_dir)) if logs]
+             (sorted(glob.glob(osp.join(d, '*.log'))) for d in repro.run_dirs(work_dir))
+             if logs]
     walls = [w for w in walls if w is not None]
     return sum(walls) if walls else None
 
@@ -514,7 +507,7 @@ def resumable(cmd: List[str], work_dir: str, dry_run: bool = False) -> List[str]
         return list(cmd) + ['--resume']
     if not dry_run:
         import shutil
-        for stale in attempt_dirs(work_dir):
+        for stale in load_repro_table().run_dirs(work_dir):
             shutil.rmtree(stale)
     return list(cmd)
 
@@ -541,7 +534,7 @@ _REPRO_TABLE_LOCK = threading.Lock()
 
 
 def load_repro_table():
-    """``tools/repro_table.py`` as a module (latest_run, wall_time, build_table, ...);
+    """``tools/repro_table.py`` as a module (run_dirs, wall_time, build_table, ...);
     loaded once, also when runs side by side ask for it at the same time."""
     with _REPRO_TABLE_LOCK:
         module = sys.modules.get('kd_mmdet_repro_table')
@@ -951,7 +944,7 @@ class Bench:
                 diff = {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}
                 raise SystemExit(f'quality.py: {self.root} holds runs of other settings '
                                  f'(theirs, yours: {diff}); pass another --work-root')
-        elif not (self.args.dry_run or self.args.report_only):
+        elif not self.planning:
             os.makedirs(self.root, exist_ok=True)
             with open(path, 'w') as f:
                 json.dump(mine, f, indent=1)
@@ -1009,7 +1002,7 @@ class Bench:
         config = run.config
         if backbone_ckpt is not None:
             config = osp.join(self.root, 'configs', f'{run.name}.py')
-            if not (self.args.dry_run or self.args.report_only):
+            if not self.planning:
                 with self.config_lock:
                     write_pretrained_config(run.config, backbone_ckpt, config)
         val_interval = (self.settings.teacher_val_interval if teacher else
@@ -1135,7 +1128,7 @@ class Bench:
             result['metrics'] = {k: read_metric(work_dir, f'coco/{k}')['value']
                                  for k in DET_METRIC_KEYS}
         result['wall'] = run_wall(work_dir)
-        attempts = len(attempt_dirs(work_dir))
+        attempts = len(load_repro_table().run_dirs(work_dir))
         if attempts > 1:
             result['attempts'] = attempts
         if result['value'] is None:
@@ -1160,7 +1153,7 @@ class Bench:
         then the teachers, longest first, then the distilled runs, pairs whose teacher is
         ready soonest first, then the sweeps. Each waits for what it loads.
         """
-        executing = not (self.args.dry_run or self.args.report_only)
+        executing = not self.planning
         jobs = Jobs(getattr(self.args, 'jobs', 1) if executing else 1)
         try:
             return self._run_all(jobs, runs, seeds)
@@ -1282,8 +1275,7 @@ class Bench:
         def task() -> dict:
             result = fn()
             status = result.get('status') or ''
-            if self.args.dry_run or self.args.report_only or \
-                    not (status == '' or status.startswith('failed:')):
+            if self.planning or not (status == '' or status.startswith('failed:')):
                 return result
             with self.lock:
                 path = osp.join(self.root, 'runs.jsonl')

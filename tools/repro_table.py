@@ -25,10 +25,17 @@ COLUMNS = ['run', 'method', 'teacher', 'teacher mAP', 'student', 'student mAP',
            'Δ vs baseline', 'epochs', 'wall time']
 
 
+def run_dirs(work_dir: str) -> List[str]:
+    """Every ``<work_dir>/<timestamp>/`` that has logged scalars, oldest first: one per
+    start of the run (``tools/train.py --resume`` adds one)."""
+    return sorted(osp.dirname(osp.dirname(p)) for p in
+                  glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
+
+
 def latest_run(work_dir: str) -> Optional[str]:
     """The newest ``<work_dir>/<timestamp>/`` that has logged scalars."""
-    runs = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
-    return osp.dirname(osp.dirname(runs[-1])) if runs else None
+    runs = run_dirs(work_dir)
+    return runs[-1] if runs else None
 
 
 # mmdet's own LD detector: the student with an LDHead and a teacher config of its own.

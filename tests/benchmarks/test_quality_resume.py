@@ -70,14 +70,14 @@ def test_resume_from_the_last_checkpoint_else_start_clean(tmp_path):
     assert cmd[-1] == 'default_hooks.checkpoint.interval=1'
     attempt(work, '20260101_000000', [train_row(1, 2.3)], 30)
     assert quality.resumable(cmd, work, dry_run=True) == cmd
-    assert len(quality.attempt_dirs(work)) == 1
+    assert len(quality.load_repro_table().run_dirs(work)) == 1
     assert quality.resumable(cmd, work) == cmd
-    assert quality.attempt_dirs(work) == []
+    assert quality.load_repro_table().run_dirs(work) == []
     attempt(work, '20260101_000000', [train_row(1, 2.3)], 30)
     with open(osp.join(work, 'last_checkpoint'), 'w') as f:
         f.write(osp.join(work, 'epoch_1.pth'))
     assert quality.resumable(cmd, work) == cmd + ['--resume']
-    assert len(quality.attempt_dirs(work)) == 1
+    assert len(quality.load_repro_table().run_dirs(work)) == 1
 
 
 def validated(work_dir):
@@ -114,7 +114,7 @@ def test_an_interrupted_training_run_resumes_where_it_stopped(tmp_path):
     subprocess.run([sys.executable] + again[1:], cwd=REPO, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert osp.isfile(quality.final_checkpoint(work, 3))
-    dirs = quality.attempt_dirs(work)
+    dirs = quality.load_repro_table().run_dirs(work)
     assert len(dirs) == 2
     with open(osp.join(dirs[1], 'vis_data', 'scalars.json')) as f:
         resumed = [json.loads(line) for line in f]

@@ -481,18 +481,6 @@ def read_scalars(work_dir: str) -> List[dict]:
     return rows
 
 
-def run_wall(work_dir: str) -> Optional[float]:
-    """Seconds the run's attempts took: the sum of each attempt's log, first to last
-    timestamped line (an interrupted attempt's lost part included)."""
-    import glob
-    repro = load_repro_table()
-    walls = [repro.wall_time(logs[0]) for logs in
-             (sorted(glob.glob(osp.join(d, '*.log'))) for d in repro.run_dirs(work_dir))
-             if logs]
-    walls = [w for w in walls if w is not None]
-    return sum(walls) if walls else None
-
-
 def resumable(cmd: List[str], work_dir: str, dry_run: bool = False) -> List[str]:
     """The training command ``cmd`` continued from where an earlier attempt stopped.
 
@@ -1127,7 +1115,7 @@ class Bench:
         if task == 'det':
             result['metrics'] = {k: read_metric(work_dir, f'coco/{k}')['value']
                                  for k in DET_METRIC_KEYS}
-        result['wall'] = run_wall(work_dir)
+        result['wall'] = load_repro_table().run_wall(work_dir)
         attempts = len(load_repro_table().run_dirs(work_dir))
         if attempts > 1:
             result['attempts'] = attempts

@@ -99,6 +99,16 @@ def wall_time(log_file: str) -> Optional[float]:
     return (stamps[-1] - stamps[0]).total_seconds() if len(stamps) > 1 else None
 
 
+def run_wall(work_dir: str) -> Optional[float]:
+    """Seconds a run took over all its starts (``run_dirs``): the sum of each start's log,
+    first to last timestamped line, so a run resumed with ``--resume`` counts its
+    interrupted part too. None when no log has two timestamps."""
+    walls = [wall_time(logs[0]) for logs in
+             (sorted(glob.glob(osp.join(d, '*.log'))) for d in run_dirs(work_dir)) if logs]
+    walls = [w for w in walls if w is not None]
+    return sum(walls) if walls else None
+
+
 def read_run(work_dir: str) -> Dict[str, object]:
     """One row of the table from one work_dir (values missing stay None)."""
     row: Dict[str, object] = dict(run=osp.basename(osp.normpath(work_dir)))
@@ -123,9 +133,7 @@ def read_run(work_dir: str) -> Dict[str, object]:
     max_epochs = cfg.train_cfg.get('max_epochs')
     row['epochs'] = epochs_done if epochs_done == max_epochs else \
         f'{epochs_done}/{max_epochs} (partial)'
-    logs = glob.glob(osp.join(run, '*.log'))
-    if logs:
-        row['wall time'] = wall_time(logs[0])
+    row['wall time'] = run_wall(work_dir)
     return row
 
 

@@ -49,7 +49,23 @@ def test_scalars_of_a_resumed_run_join_its_attempts(tmp_path):
     assert quality.read_curve(work, 'accuracy/top1') == [
         (1, 10.0), (2, 30.0), (3, 50.0), (4, 60.0)]
     assert quality.read_metric(work, 'accuracy/top1')['epoch'] == 4
-    assert quality.run_wall(work) == 240.0
+    assert quality.load_repro_table().run_wall(work) == 240.0
+
+
+def test_the_repro_table_times_a_resumed_run_over_its_attempts(tmp_path):
+    """tools/repro_table.py's wall time of a run resumed once is both starts' (90 + 150 s),
+    not only the last one's; its mAP is the resumed start's last validation."""
+    from mmengine.config import Config
+    work = str(tmp_path / 'run')
+    map_row = {'coco/bbox_mAP': 0.25, 'step': 2}
+    attempt(work, '20260101_000000', [train_row(1, 2.3), train_row(2, 9.9)], 90)
+    attempt(work, '20260101_010000', [train_row(2, 1.5), map_row], 150)
+    cfg = Config.fromfile(osp.join(REPO, 'configs/toy/gfl_student_digits.py'))
+    for run in quality.load_repro_table().run_dirs(work):
+        cfg.dump(osp.join(run, 'vis_data', 'config.py'))
+    row = quality.load_repro_table().read_run(work)
+    assert row['wall time'] == 240.0
+    assert row['student mAP'] == 25.0
 
 
 def test_a_run_that_never_stopped_is_read_as_before(tmp_path):
@@ -57,9 +73,9 @@ def test_a_run_that_never_stopped_is_read_as_before(tmp_path):
     rows = [train_row(1, 2.0), val_row(1, 20.0), train_row(2, 1.0), val_row(2, 40.0)]
     attempt(work, '20260101_000000', rows, 75)
     assert quality.read_scalars(work) == rows
-    assert quality.run_wall(work) == 75.0
+    assert quality.load_repro_table().run_wall(work) == 75.0
     assert quality.read_scalars(str(tmp_path / 'none')) == []
-    assert quality.run_wall(str(tmp_path / 'none')) is None
+    assert quality.load_repro_table().run_wall(str(tmp_path / 'none')) is None
 
 
 def test_resume_from_the_last_checkpoint_else_start_clean(tmp_path):
@@ -120,4 +136,4 @@ def test_an_interrupted_training_run_resumes_where_it_stopped(tmp_path):
         resumed = [json.loads(line) for line in f]
     assert min(r['epoch'] for r in resumed if 'epoch' in r) >= 2
     assert [step for step, _ in quality.read_curve(work, 'accuracy/top1')] == [1, 2, 3]
-    assert quality.run_wall(work) is not None
+    assert quality.load_repro_table().run_wall(work) is not None

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# The demo on the bundled digits data: install if needed, generate the data set, train a
-# GFL teacher (R50) and student (R18), distil the student with CWD on the FPN, evaluate
-# both with COCO box mAP and print the reproduction table. The teacher gets twice the
-# student's epochs: a from-scratch ResNet-50 needs them to overtake the small student.
-# The setting is docs/benchmarks.md's GFL pair (512 / 128 images of 96 px, 24 / 12
-# epochs), where CWD's gain is several times the spread between seeds.
+# The demo on the bundled digits data: install if needed, generate the data set, train the
+# GFL student (ResNet-18 at 32 base channels, FPN 64) alone and distilled with CWD on the
+# five FPN levels, side by side, evaluate both with COCO box mAP (the distillation's
+# validation also evaluates the teacher) and print the reproduction table.
+# The teacher is bundled: demo/gfl_teacher-r18_digits.pth, the toy teacher's FPN and head
+# (128 channels) on a ResNet-18 pretrained as a digit classifier, trained once by
+# scripts/demo_teacher.sh (about 20 min on 2 cores; DEMO_TEACHER=train rebuilds it here).
+# Training a teacher would cost the demo several times its student's time on a CPU.
 # On CPUs with native bf16 (avx512_bf16 / amx_bf16; DEMO_PRECISION=auto, the default) the
-# teacher trains under bf16 autocast and runs in bf16 + channels_last inside the
-# distillation (kd_mmdet.AutocastOptimWrapper, teacher_precision); the students stay
-# fp32. Elsewhere, or with DEMO_PRECISION=fp32, everything is fp32.
+# teacher runs in bf16 + channels_last inside the distillation (teacher_precision); the
+# students train in fp32. Elsewhere, or with DEMO_PRECISION=fp32, everything is fp32.
 #   bash scripts/demo.sh
 #   DEMO_SEEDS="0 1 2" bash scripts/demo.sh   # student and CWD at three seeds (the spread);
 #                                             # runs that finished before are not repeated
-# Other knobs: DEMO_EPOCHS, DEMO_TEACHER_EPOCHS, DEMO_TRAIN, DEMO_VAL, DEMO_SIZE (px),
-# DEMO_PRECISION (auto | bf16 | fp32), DEMO_WORK (default work_dirs/demo).
+# Other knobs: DEMO_EPOCHS, DEMO_TRAIN, DEMO_VAL, DEMO_SIZE (px), DEMO_PRECISION
+# (auto | bf16 | fp32), DEMO_TEACHER (a checkpoint, or train), DEMO_WORK (default
+# work_dirs/demo).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 t0=$(date +%s)
@@ -23,7 +25,7 @@ py="${KD_MMDET_VENV:-$here/.venv}/bin/python"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}" PYTHONWARNINGS=ignore
 
 epochs="${DEMO_EPOCHS:-12}"
-teacher_epochs="${DEMO_TEACHER_EPOCHS:-$((2 * epochs))}"
+teacher="${DEMO_TEACHER:-demo/gfl_teacher-r18_digits.pth}"
 num_train="${DEMO_TRAIN:-512}"
 num_val="${DEMO_VAL:-128}"
 size="${DEMO_SIZE:-96}"
@@ -42,6 +44,14 @@ if [ "$DEMO_PRECISION" != fp32 ] && [ "$DEMO_PRECISION" != bf16 ]; then
 fi
 data="data/digits_demo_${num_train}-${num_val}_${size}px"
 work="${DEMO_WORK:-work_dirs/demo}"
+if [ "$teacher" = train ]; then
+  teacher="$work/gfl_teacher-r18_digits.pth"
+  [ -f "$teacher" ] || bash scripts/demo_teacher.sh "$teacher"
+fi
+if [ ! -f "$teacher" ]; then
+  echo "[demo] no teacher checkpoint at '$teacher' (DEMO_TEACHER: a .pth, or 'train')" >&2
+  exit 2
+fi
 if [ ! -f "$data/annotations/instances_val.json" ]; then
   "$py" tools/make_digits.py "$data" --train "$num_train" --val "$num_val" --size "$size" \
     > /dev/null
@@ -61,36 +71,45 @@ for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
             print(f'{loader}.dataset.pipeline.{i}.scale=({size},{size})')
 PY
 )
-teacher_opts=() distill_opts=()
+distill_opts=()
 if [ "$DEMO_PRECISION" = bf16 ]; then
-  teacher_opts=(optim_wrapper.type=kd_mmdet.AutocastOptimWrapper optim_wrapper.dtype=bfloat16)
   distill_opts=(model.teacher_precision=bf16 model.teacher_channels_last=True)
 fi
 
-train() {  # name config epochs [extra cfg options]; skipped when its last checkpoint exists
-  local name=$1 config=$2 n=$3 s; shift 3
+train() {  # name config epochs [extra cfg options]: one line when it ends; skipped when
+  local name=$1 config=$2 n=$3 s; shift 3  # its last checkpoint exists
   s=$(date +%s)
-  printf '[demo] %-10s %s, %s epochs ... ' "$name" "$config" "$n"
   if [ -f "$work/$name/epoch_$n.pth" ]; then
-    echo "done before"
+    printf '[demo] %-10s %s, %s epochs: done before\n' "$name" "$config" "$n"
     return
   fi
   if ! "$py" tools/train.py "$config" --epochs "$n" --work-dir "$work/$name" \
        --cfg-options "${opts[@]}" "$@" > "$work/$name.log" 2>&1; then
-    echo "failed; see $work/$name.log"; tail -20 "$work/$name.log"; exit 1
+    printf '[demo] %-10s failed; see %s\n' "$name" "$work/$name.log"
+    tail -20 "$work/$name.log"
+    return 1
   fi
-  echo "$(( $(date +%s) - s )) s"
+  printf '[demo] %-10s %s, %s epochs: %s s\n' "$name" "$config" "$n" "$(( $(date +%s) - s ))"
 }
 mkdir -p "$work"
-echo "[demo] $num_train / $num_val images of $size px in $data; $DEMO_PRECISION teacher"
-train teacher configs/toy/gfl_teacher_digits.py "$teacher_epochs" "${teacher_opts[@]}" \
-  randomness.seed=0
+# The student and its CWD twin train side by side, each on half the cores: on a CPU two
+# runs of half the threads finish sooner than the same runs one after the other.
+threads=$(( OMP_NUM_THREADS / 2 > 0 ? OMP_NUM_THREADS / 2 : 1 ))
+echo "[demo] $num_train / $num_val images of $size px in $data; teacher $teacher;" \
+  "student and CWD side by side, $threads thread(s) each; $DEMO_PRECISION teacher"
 runs=()
 for seed in "${seeds[@]}"; do
   suffix=$([ "$seed" = 0 ] || echo "_seed$seed")  # seed 0: student, cwd (the default runs)
-  train "student$suffix" configs/toy/gfl_student_digits.py "$epochs" randomness.seed="$seed"
-  train "cwd$suffix" configs/cwd/cwd_fpn_gfl_digits.py "$epochs" randomness.seed="$seed" \
-    model.teacher_ckpt="$work/teacher/epoch_$teacher_epochs.pth" "${distill_opts[@]}"
+  OMP_NUM_THREADS=$threads train "student$suffix" configs/toy/gfl_student_digits.py \
+    "$epochs" randomness.seed="$seed" &
+  student=$!
+  OMP_NUM_THREADS=$threads train "cwd$suffix" demo/cwd_fpn_gfl-r18_digits.py "$epochs" \
+    randomness.seed="$seed" model.teacher_ckpt="$teacher" "${distill_opts[@]}" &
+  cwd=$!
+  failed=0
+  wait "$student" || failed=1
+  wait "$cwd" || failed=1
+  [ "$failed" = 0 ] || exit 1
   runs+=("$work/student$suffix" "$work/cwd$suffix")
 done
 

@@ -9,7 +9,8 @@
 #   3. the GFL teacher (demo/gfl_teacher-r18_digits.py) trained from that backbone for 2
 #      epochs on 2,560 images of 96 px;
 #   4. its weights stored as float16 (half the file; they load into the fp32 teacher), with
-#      the commands, the validation mAP and the source checkpoint's sha256 in its meta.
+#      the config, commit, validation mAP, pretraining top-1 and the source checkpoint's
+#      sha256 in its meta.
 # About 20 minutes on 2 CPU cores. Runs already done are kept.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,10 +55,11 @@ step teacher "$work/teacher/epoch_$epochs.pth" "$py" tools/train.py \
 "$py" - "$work" "$epochs" "$out" <<'PY'
 """Store the teacher's weights as float16 with where they came from."""
 import glob, hashlib, json, os.path as osp, subprocess, sys
+import kd_mmdet  # noqa: F401  lets torch.load read mmengine checkpoints with weights_only
 import torch
 work, epochs, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 src = osp.join(work, 'teacher', f'epoch_{epochs}.pth')
-ckpt = torch.load(src, map_location='cpu', weights_only=False)
+ckpt = torch.load(src, map_location='cpu', weights_only=True)
 state = {k: v.half() if v.is_floating_point() else v for k, v in ckpt['state_dict'].items()}
 def final(work_dir, key, scale):
     """The last value of ``key`` a run logged, times ``scale``, to one decimal."""
